@@ -383,58 +383,6 @@ private:
 
 // --- writing ---
 
-const char* gexfType(ValueType t)
-{
-    switch (t) {
-    case ValueType::Bool:
-        return "boolean";
-    case ValueType::Int:
-        return "long";
-    case ValueType::Double:
-        return "double";
-    default:
-        return "string";
-    }
-}
-
-// Converts to the declared type; false when impossible (the attvalue is left out).
-bool appendAsType(std::string& out, ValueType type, const Value& v)
-{
-    switch (type) {
-    case ValueType::Bool:
-        if (v.type() != ValueType::Bool)
-            return false;
-        out += v.toBool() ? "true" : "false";
-        return true;
-    case ValueType::Int:
-        if (v.type() == ValueType::Int) {
-            appendInt(out, v.toInt());
-            return true;
-        }
-        if (v.type() == ValueType::Bool) {
-            out += v.toBool() ? '1' : '0';
-            return true;
-        }
-        if (v.type() == ValueType::Double && v.toDouble() == std::floor(v.toDouble())
-            && std::fabs(v.toDouble()) < 9.2e18) {
-            appendInt(out, std::int64_t(v.toDouble()));
-            return true;
-        }
-        return false;
-    case ValueType::Double:
-        if (v.type() != ValueType::Double && v.type() != ValueType::Int)
-            return false;
-        appendDouble(out, v.toNumber());
-        return true;
-    default: {
-        std::string text;
-        appendValueText(text, v);
-        appendXmlEscaped(out, text, true);
-        return true;
-    }
-    }
-}
-
 struct Declared {
     std::string id;
     ValueType type;
@@ -453,7 +401,7 @@ void declareAttributes(std::string& out, const char* cls, const std::vector<std:
         out += "      <attribute id=\"" + d.id + "\" title=\"";
         appendXmlEscaped(out, name, true);
         out += "\" type=\"";
-        out += gexfType(type);
+        out += xmlTypeName(type);
         out += "\"/>\n";
         ids.emplace(name, std::move(d));
     }
@@ -471,7 +419,7 @@ void writeAttValues(std::string& out, const std::vector<GraphData::Property>& pr
         const std::size_t mark = out.size();
         out += open ? "" : "        <attvalues>\n";
         out += "          <attvalue for=\"" + it->second.id + "\" value=\"";
-        if (!appendAsType(out, it->second.type, p.value)) {
+        if (!appendTypedXmlValue(out, it->second.type, p.value, true)) {
             out.resize(mark);
             continue;
         }

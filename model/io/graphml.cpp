@@ -343,62 +343,6 @@ private:
 
 // --- writing ---
 
-const char* graphMlType(ValueType t)
-{
-    switch (t) {
-    case ValueType::Bool:
-        return "boolean";
-    case ValueType::Int:
-        return "long";
-    case ValueType::Double:
-        return "double";
-    default:
-        return "string";
-    }
-}
-
-// A value converted to what a key of type `keyType` holds; false if it cannot be (a
-// string in a numeric key: the data element is left out rather than made unreadable).
-bool appendAsKeyType(std::string& out, ValueType keyType, const Value& v)
-{
-    switch (keyType) {
-    case ValueType::Bool:
-        if (v.type() != ValueType::Bool)
-            return false;
-        out += v.toBool() ? "true" : "false";
-        return true;
-    case ValueType::Int:
-        if (v.type() == ValueType::Int) {
-            appendInt(out, v.toInt());
-            return true;
-        }
-        if (v.type() == ValueType::Bool) {
-            out += v.toBool() ? '1' : '0';
-            return true;
-        }
-        if (v.type() == ValueType::Double) {
-            const double d = v.toDouble();
-            if (d == std::floor(d) && std::fabs(d) < 9.2e18) {
-                appendInt(out, std::int64_t(d));
-                return true;
-            }
-        }
-        return false;
-    case ValueType::Double:
-        if (v.type() == ValueType::Double || v.type() == ValueType::Int) {
-            appendDouble(out, v.toNumber());
-            return true;
-        }
-        return false;
-    default: {
-        std::string text;
-        appendValueText(text, v);
-        appendXmlEscaped(out, text, false);
-        return true;
-    }
-    }
-}
-
 struct WriteKey {
     std::string id;
     std::string name;
@@ -479,14 +423,14 @@ std::string writeGraphMl(const GraphData& graph)
         if (nodeNameTaken(name))
             continue;
         WriteKey k { newId(), name, type };
-        declareKey(out, k.id, "node", name, graphMlType(type));
+        declareKey(out, k.id, "node", name, xmlTypeName(type));
         nodeKeys.emplace(name, std::move(k));
     }
     for (const auto& [name, type] : graph.edgePropertyKeys()) {
         if (edgeNameTaken(name))
             continue;
         WriteKey k { newId(), name, type };
-        declareKey(out, k.id, "edge", name, graphMlType(type));
+        declareKey(out, k.id, "edge", name, xmlTypeName(type));
         edgeKeys.emplace(name, std::move(k));
     }
 
@@ -499,7 +443,7 @@ std::string writeGraphMl(const GraphData& graph)
                       continue;
                   const std::size_t mark = out.size();
                   openData(out, it->second.id);
-                  if (!appendAsKeyType(out, it->second.type, p.value)) {
+                  if (!appendTypedXmlValue(out, it->second.type, p.value, false)) {
                       out.resize(mark);
                       continue;
                   }

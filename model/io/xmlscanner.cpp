@@ -1,6 +1,7 @@
 #include "xmlscanner.h"
 
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <unordered_set>
 
@@ -657,6 +658,53 @@ void appendXmlEscaped(std::string& out, std::string_view s, bool attribute)
                 out += char(c);
         }
         ++i;
+    }
+}
+
+const char* xmlTypeName(ValueType t)
+{
+    switch (t) {
+    case ValueType::Bool: return "boolean";
+    case ValueType::Int: return "long";
+    case ValueType::Double: return "double";
+    default: return "string";
+    }
+}
+
+bool appendTypedXmlValue(std::string& out, ValueType type, const Value& v, bool attribute)
+{
+    switch (type) {
+    case ValueType::Bool:
+        if (v.type() != ValueType::Bool)
+            return false;
+        out += v.toBool() ? "true" : "false";
+        return true;
+    case ValueType::Int:
+        if (v.type() == ValueType::Int) {
+            appendInt(out, v.toInt());
+            return true;
+        }
+        if (v.type() == ValueType::Bool) {
+            out += v.toBool() ? '1' : '0';
+            return true;
+        }
+        if (v.type() == ValueType::Double && v.toDouble() == std::floor(v.toDouble())
+            && std::fabs(v.toDouble()) < 9.2e18) {
+            appendInt(out, std::int64_t(v.toDouble()));
+            return true;
+        }
+        return false;
+    case ValueType::Double:
+        if (v.type() != ValueType::Double && v.type() != ValueType::Int)
+            return false;
+        appendDouble(out, v.toNumber());
+        return true;
+    default: {
+        std::string text;
+        appendValueText(text, v);
+        appendXmlEscaped(out, text, attribute);
+        return true;
+    }
     }
 }
 

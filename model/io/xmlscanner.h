@@ -120,4 +120,11 @@ private:
 /// invalid UTF-8 become U+FFFD, so the output is always well-formed.
 void appendXmlEscaped(std::string& out, std::string_view s, bool attribute);
 
+/// The name GraphML and GEXF give a value type in a key or attribute declaration.
+const char* xmlTypeName(ValueType t);
+/// Appends a value as a key declared with `type` holds it (escaped for an attribute or
+/// for element content). False when it cannot be (a string under a numeric key): the
+/// caller leaves the value out rather than write what a reader would refuse.
+bool appendTypedXmlValue(std::string& out, ValueType type, const Value& v, bool attribute);
+
 } // namespace constellate
