@@ -38,6 +38,11 @@ int usageError(const std::string& message)
     return 2;
 }
 
+std::string counted(std::size_t n, const char* one, const char* many)
+{
+    return std::to_string(n) + ' ' + (n == 1 ? one : many);
+}
+
 std::string joined(const std::vector<std::string>& names)
 {
     std::string out;
@@ -52,7 +57,8 @@ int info(const std::string& path)
     GraphDocument document(newReplicaId(), newUserId());
     const ImportReport r = importGraphFile(document, path);
     std::printf("%s (%s)\n", path.c_str(), formatName(r.format));
-    std::printf("%zu nodes, %zu edges, %s\n", r.nodes, r.edges, r.directedness().c_str());
+    std::printf("%s, %s, %s\n", counted(r.nodes, "node", "nodes").c_str(), counted(r.edges, "edge", "edges").c_str(),
+                r.directedness().c_str());
     std::printf("node attributes: %s\n", joined(r.nodeAttributes).c_str());
     std::printf("edge attributes: %s\n", joined(r.edgeAttributes).c_str());
     return 0;
@@ -65,7 +71,8 @@ int convert(const std::string& in, const std::string& out)
     GraphDocument document(newReplicaId(), newUserId());
     const ImportReport r = importGraphFile(document, in);
     exportGraphFile(document, out);
-    std::printf("wrote %s (%s): %zu nodes, %zu edges\n", out.c_str(), formatName(formatFromPath(out)), r.nodes, r.edges);
+    std::printf("wrote %s (%s): %s, %s\n", out.c_str(), formatName(formatFromPath(out)),
+                counted(r.nodes, "node", "nodes").c_str(), counted(r.edges, "edge", "edges").c_str());
     return 0;
 }
 
