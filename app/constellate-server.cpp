@@ -1,0 +1,177 @@
+// constellate-server: the sync server on its own (the editor's host mode runs the same
+// server inside the editor). Command-line parsing only; the server is net/syncserver.h.
+
+#include "documentio.h"
+#include "graphdocument.h"
+#include "roomstore.h"
+#include "serverlog.h"
+#include "syncserver.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QSocketNotifier>
+#include <QStandardPaths>
+
+#include <csignal>
+#include <cstdio>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace constellate;
+using namespace constellate::net;
+
+namespace {
+
+int g_signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char c = 1;
+    [[maybe_unused]] const auto n = ::write(g_signalPipe[0], &c, 1);
+}
+
+int fail(const QString& message, int code = 1)
+{
+    std::fprintf(stderr, "constellate-server: %s\n", qPrintable(message));
+    return code;
+}
+
+QString defaultDataDir()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/constellate-server");
+}
+
+/// `constellate-server rooms list|export NAME FILE|delete NAME --data-dir DIR`
+int rooms(const QStringList& args, const QString& dataDir)
+{
+    if (args.isEmpty())
+        return fail(QStringLiteral("rooms takes list, export NAME FILE or delete NAME"), 2);
+    const QString command = args[0];
+    if (command == QLatin1String("list") && args.size() == 1) {
+        const QStringList names = RoomStore::listRooms(dataDir);
+        if (names.isEmpty())
+            std::printf("no rooms in %s\n", qPrintable(dataDir));
+        for (const QString& name : names) {
+            QString error;
+            std::unique_ptr<RoomStore> store = RoomStore::open(dataDir, name, &error);
+            if (!store) {
+                std::printf("%s\t(cannot open: %s)\n", qPrintable(name), qPrintable(error));
+                continue;
+            }
+            const RoomStats s = store->stats();
+            std::printf("%s\t%llu transactions\t%zu members\t%llu bytes%s\n", qPrintable(name),
+                        static_cast<unsigned long long>(s.committedSeq), store->members().size(),
+                        static_cast<unsigned long long>(s.fileBytes), store->hasAccessKey() ? "\taccess key" : "");
+        }
+        return 0;
+    }
+    if (command == QLatin1String("export") && args.size() == 3) {
+        QString error;
+        std::unique_ptr<RoomStore> store = RoomStore::open(dataDir, args[1], &error);
+        if (!store)
+            return fail(error);
+        GraphDocument document(0xfffffffe, 0);
+        if (!store->loadDocument(document, &error))
+            return fail(error);
+        try {
+            exportGraphFile(document, args[2].toStdString());
+        } catch (const std::exception& e) {
+            return fail(QString::fromUtf8(e.what()));
+        }
+        std::printf("wrote %s: %zu nodes, %zu edges\n", qPrintable(args[2]), document.count(EntityKind::Node),
+                    document.count(EntityKind::Edge));
+        return 0;
+    }
+    if (command == QLatin1String("delete") && args.size() == 2) {
+        QString error;
+        if (!RoomStore::deleteRoom(dataDir, args[1], &error))
+            return fail(error);
+        std::printf("deleted room %s\n", qPrintable(args[1]));
+        return 0;
+    }
+    return fail(QStringLiteral("rooms takes list, export NAME FILE or delete NAME"), 2);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("constellate-server"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(CONSTELLATE_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "The Constellate sync server: rooms of editors over WebSockets at ws://HOST:PORT/rooms/NAME,\n"
+        "every acknowledged edit kept in SQLite. Plain HTTP on the same port: /healthz, /metrics.\n\n"
+        "Administration: constellate-server rooms list | export NAME FILE | delete NAME --data-dir DIR"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("rooms"), QStringLiteral("Administration commands (see above)."),
+                                 QStringLiteral("[rooms ...]"));
+    const QCommandLineOption port({QStringLiteral("p"), QStringLiteral("port")}, QStringLiteral("Port (default 7878; 0: any free port)."),
+                                  QStringLiteral("N"), QStringLiteral("7878"));
+    const QCommandLineOption bind(QStringLiteral("bind"), QStringLiteral("Address to listen on (default: all)."),
+                                  QStringLiteral("ADDR"), QStringLiteral("0.0.0.0"));
+    const QCommandLineOption dataDir(QStringLiteral("data-dir"), QStringLiteral("Where rooms are kept (default %1).").arg(defaultDataDir()),
+                                     QStringLiteral("DIR"), defaultDataDir());
+    const QCommandLineOption maxClients(QStringLiteral("max-clients"), QStringLiteral("Connections at most (default 1000)."),
+                                        QStringLiteral("N"), QStringLiteral("1000"));
+    const QCommandLineOption logLevel(QStringLiteral("log-level"), QStringLiteral("error, warning, info (default) or debug."),
+                                      QStringLiteral("L"), QStringLiteral("info"));
+    const QCommandLineOption tlsCert(QStringLiteral("tls-cert"), QStringLiteral("PEM certificate: serve wss:// (not in this version yet)."),
+                                     QStringLiteral("FILE"));
+    const QCommandLineOption tlsKey(QStringLiteral("tls-key"), QStringLiteral("PEM private key for --tls-cert."), QStringLiteral("FILE"));
+    parser.addOptions({port, bind, dataDir, maxClients, logLevel, tlsCert, tlsKey});
+    parser.process(app);
+
+    const QStringList positional = parser.positionalArguments();
+    if (!positional.isEmpty()) {
+        if (positional[0] != QLatin1String("rooms"))
+            return fail(QStringLiteral("unknown command '%1' (try --help)").arg(positional[0]), 2);
+        return rooms(positional.mid(1), parser.value(dataDir));
+    }
+
+    ServerOptions options;
+    bool ok = false;
+    const uint portNumber = parser.value(port).toUInt(&ok);
+    if (!ok || portNumber > 65535)
+        return fail(QStringLiteral("--port takes a number from 0 to 65535, not '%1'").arg(parser.value(port)), 2);
+    options.port = quint16(portNumber);
+    if (!options.bind.setAddress(parser.value(bind)))
+        return fail(QStringLiteral("--bind takes an IP address, not '%1'").arg(parser.value(bind)), 2);
+    options.maxClients = parser.value(maxClients).toInt(&ok);
+    if (!ok || options.maxClients < 1)
+        return fail(QStringLiteral("--max-clients takes a positive number"), 2);
+    LogLevel level;
+    if (!parseLogLevel(parser.value(logLevel), &level))
+        return fail(QStringLiteral("--log-level takes error, warning, info or debug"), 2);
+    setLogLevel(level);
+    if (parser.isSet(tlsCert) || parser.isSet(tlsKey))
+        return fail(QStringLiteral("TLS (wss://) is not available in this version yet; run behind a TLS proxy or on a trusted LAN"), 2);
+    options.dataDir = parser.value(dataDir);
+
+    SyncServer server(options);
+    QString error;
+    if (!server.start(&error))
+        return fail(error);
+    logInfo(QStringLiteral("listening on %1 port %2, data in %3").arg(options.bind.toString()).arg(server.port()).arg(options.dataDir));
+    // Tests and scripts read the port from this line when they asked for port 0.
+    std::printf("constellate-server listening on port %u\n", server.port());
+    std::fflush(stdout);
+
+    // SIGTERM and SIGINT shut down gracefully: commit, then close with a reason.
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) == 0) {
+        auto* notifier = new QSocketNotifier(g_signalPipe[1], QSocketNotifier::Read, &app);
+        QObject::connect(notifier, &QSocketNotifier::activated, &app, [&server, notifier] {
+            char c;
+            [[maybe_unused]] const auto n = ::read(g_signalPipe[1], &c, 1);
+            notifier->setEnabled(false);
+            logInfo(QStringLiteral("shutting down"));
+            server.shutdown([] { QCoreApplication::quit(); });
+        });
+        std::signal(SIGTERM, onSignal);
+        std::signal(SIGINT, onSignal);
+    }
+    return app.exec();
+}

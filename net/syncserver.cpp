@@ -1,0 +1,1194 @@
+#include "syncserver.h"
+
+#include "graphdocument.h"
+#include "hlcclock.h"
+#include "httpfrontdoor.h"
+#include "identity.h"
+#include "nodemove.h"
+#include "protocol.h"
+#include "roomstore.h"
+#include "scram.h"
+#include "serverlog.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QRandomGenerator>
+#include <QThread>
+#include <QTimer>
+#include <QWebSocket>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+
+namespace constellate::net {
+
+using namespace protocol;
+
+namespace {
+
+/// The server's own replica in each room's document: it never writes, only merges.
+constexpr ReplicaId ServerReplica = 0xffffffffu;
+/// Close codes (RFC 6455): going away, policy violation, message too big, try again later.
+constexpr int CloseGoingAway = 1001;
+constexpr int ClosePolicy = 1008;
+constexpr int CloseTryLater = 1013;
+
+std::uint64_t nowMs()
+{
+    return HlcClock::systemMillis();
+}
+
+double secondsSince(std::chrono::steady_clock::time_point t)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+QString hexUser(UserId u)
+{
+    return QString::number(u, 16);
+}
+
+} // namespace
+
+/// Owns the rooms' stores on the storage thread: SQLite commits (with their fsyncs) never
+/// stall the thread that relays.
+class StorageWorker : public QObject {
+public:
+    explicit StorageWorker(QString dataDir) : m_dataDir(std::move(dataDir)) {}
+    QString m_dataDir;
+    std::map<QString, std::unique_ptr<RoomStore>> m_stores;
+    RoomStore* store(const QString& room)
+    {
+        auto it = m_stores.find(room);
+        return it == m_stores.end() ? nullptr : it->second.get();
+    }
+};
+
+struct SyncServer::Session {
+    enum class State { AwaitingHello, Loading, AwaitingProof, Joined, Closing };
+    QWebSocket* socket = nullptr;
+    State state = State::AwaitingHello;
+    QString roomName; ///< from the URL
+    Room* room = nullptr;
+    Hello hello;
+    std::uint32_t version = ProtocolVersion;
+    Role role = Role::Viewer;
+    PeerIndex peer = 0;
+    QString who; ///< for log lines: "alice (u1a2b, replica 0c0ffee)"
+    std::string out;           ///< this turn's frame
+    std::size_t outMessages = 0;
+    std::int64_t unsentBytes = 0; ///< handed to the socket but not yet written
+    std::vector<std::chrono::steady_clock::time_point> arrivals; ///< of messages in `out`, for fan-out latency
+    ReplicaStream inbound;         ///< NODE_MOVE decoding state for this link
+    ChunkAssembler chunks;
+    QElapsedTimer lastHeard;
+    std::string serverNonce;
+    bool wantsOwner = false;
+    std::map<std::uint8_t, std::uint64_t> lastPresenceMs;
+    std::uint64_t windowStartMs = 0;
+    int windowMessages = 0;
+    int recentErrors = 0;
+};
+
+struct SyncServer::Room {
+    QString name;
+    std::uint64_t epoch = 0;
+    std::unique_ptr<GraphDocument> doc;
+    RoomSequence committed = 0;
+    RoomSequence lastAssigned = 0;
+    RoomSequence snapshotSeq = 0;
+    bool loading = true;
+    std::vector<Session*> waiting; ///< sessions whose HELLO waits for the room to load
+    std::map<PeerIndex, Session*> peers;
+    StreamState streams;
+    std::optional<scram::Verifier> accessKey;
+    std::map<UserId, RoomMember> members;
+    struct PendingAck {
+        RoomSequence seq;
+        Session* session;
+        ReplicaId replica;
+        std::uint32_t counter;
+        std::chrono::steady_clock::time_point arrived;
+    };
+    std::deque<PendingAck> pendingAcks;
+    /// The latest relay of each presence type per peer, for newcomers.
+    std::map<PeerIndex, std::map<std::uint8_t, std::string>> presence;
+    bool commitQueued = false;
+};
+
+SyncServer::SyncServer(ServerOptions options, QObject* parent)
+    : QObject(parent), m_options(std::move(options)), m_door(new HttpFrontDoor(this))
+{
+    m_door->addRoute("/healthz", [this] {
+        return HttpFrontDoor::Response {m_shuttingDown ? 503 : 200, "text/plain; charset=utf-8",
+                                        m_shuttingDown ? "shutting down\n" : "ok\n"};
+    });
+    m_door->addRoute("/metrics", [this] {
+        return HttpFrontDoor::Response {200, "text/plain; version=0.0.4; charset=utf-8", m_metrics.render()};
+    });
+    connect(m_door, &HttpFrontDoor::webSocketConnected, this, &SyncServer::onConnected);
+}
+
+SyncServer::~SyncServer()
+{
+    for (auto& [socket, session] : m_sessions) {
+        socket->disconnect(this);
+        socket->abort();
+        socket->deleteLater();
+    }
+    m_sessions.clear();
+    if (m_storageThread) {
+        QMetaObject::invokeMethod(m_storage, [w = m_storage] {
+            for (auto& [name, store] : w->m_stores) {
+                QString error;
+                store->commit(&error);
+            }
+            delete w;
+        }, Qt::BlockingQueuedConnection);
+        m_storageThread->quit();
+        m_storageThread->wait();
+    }
+}
+
+bool SyncServer::start(QString* error)
+{
+    if (m_options.dataDir.isEmpty() || !QDir().mkpath(RoomStore::roomsDir(m_options.dataDir))) {
+        if (error)
+            *error = QStringLiteral("cannot create the data directory '%1'").arg(m_options.dataDir);
+        return false;
+    }
+    m_storageThread = new QThread(this);
+    m_storageThread->setObjectName(QStringLiteral("storage"));
+    m_storage = new StorageWorker(m_options.dataDir);
+    m_storage->moveToThread(m_storageThread);
+    m_storageThread->start();
+    if (!m_door->listen(m_options.bind, m_options.port, error))
+        return false;
+    auto* timer = new QTimer(this);
+    connect(timer, &QTimer::timeout, this, &SyncServer::tick);
+    timer->start(1000);
+    return true;
+}
+
+quint16 SyncServer::port() const
+{
+    return m_door->port();
+}
+
+// ---- connections ------------------------------------------------------------------------
+
+void SyncServer::onConnected(QWebSocket* socket)
+{
+    socket->setParent(this);
+    if (m_shuttingDown) {
+        socket->close(QWebSocketProtocol::CloseCode(CloseGoingAway), QStringLiteral("server shutting down"));
+        socket->deleteLater();
+        return;
+    }
+    if (int(m_sessions.size()) >= m_options.maxClients) {
+        std::string msg;
+        appendMessage(msg, Error(ErrorCode::ServerFull, "the server has its maximum number of clients", 0, true),
+                      Direction::ToClient);
+        socket->sendBinaryMessage(QByteArray(msg.data(), qsizetype(msg.size())));
+        socket->close(QWebSocketProtocol::CloseCode(CloseTryLater), QStringLiteral("server full"));
+        socket->deleteLater();
+        return;
+    }
+    socket->setMaxAllowedIncomingMessageSize(quint64(m_options.maxMessageBytes) * 2 + 64);
+    auto session = std::make_unique<Session>();
+    Session& s = *session;
+    s.socket = socket;
+    s.lastHeard.start();
+    const QString path = socket->requestUrl().path();
+    s.roomName = path.startsWith(QLatin1String("/rooms/")) ? path.mid(7) : QString();
+    m_sessions.emplace(socket, std::move(session));
+    ++m_metrics.connections;
+
+    connect(socket, &QWebSocket::binaryMessageReceived, this, [this, socket](const QByteArray& frame) {
+        auto it = m_sessions.find(socket);
+        if (it != m_sessions.end())
+            onFrame(*it->second, frame);
+    });
+    connect(socket, &QWebSocket::textMessageReceived, this, [this, socket](const QString&) {
+        auto it = m_sessions.find(socket);
+        if (it != m_sessions.end()) {
+            sendError(*it->second, int(ErrorCode::Malformed), "this protocol uses binary WebSocket frames only", 0,
+                      true);
+            drop(*it->second, ClosePolicy, QStringLiteral("text frame"));
+        }
+    });
+    connect(socket, &QWebSocket::bytesWritten, this, [this, socket](qint64 n) {
+        auto it = m_sessions.find(socket);
+        if (it != m_sessions.end())
+            it->second->unsentBytes = std::max<std::int64_t>(0, it->second->unsentBytes - n);
+    });
+    connect(socket, &QWebSocket::disconnected, this, [this, socket] {
+        auto it = m_sessions.find(socket);
+        if (it == m_sessions.end())
+            return;
+        leave(*it->second, int(LeaveReason::Left));
+        m_sessions.erase(it);
+        --m_metrics.connections;
+        socket->deleteLater();
+    });
+    if (!RoomStore::isValidRoomName(s.roomName)) {
+        sendError(s, int(ErrorCode::BadRoomName),
+                  "room names are 1 to 128 letters, digits, '-', '_' or '.', at ws://HOST:PORT/rooms/NAME", 0, true);
+        drop(s, ClosePolicy, QStringLiteral("bad room name"));
+    }
+}
+
+void SyncServer::drop(Session& s, int closeCode, const QString& reason)
+{
+    if (s.state == Session::State::Closing)
+        return;
+    flush();
+    s.state = Session::State::Closing;
+    s.socket->close(QWebSocketProtocol::CloseCode(closeCode), reason);
+}
+
+void SyncServer::leave(Session& s, int leaveReason)
+{
+    Room* room = s.room;
+    if (!room)
+        return;
+    std::erase(room->waiting, &s);
+    for (auto& ack : room->pendingAcks)
+        if (ack.session == &s)
+            ack.session = nullptr;
+    if (s.peer && room->peers.erase(s.peer)) {
+        room->streams.removePeer(s.peer);
+        room->presence.erase(s.peer);
+        std::string msg;
+        appendMessage(msg, UserLeft {s.peer, LeaveReason(leaveReason)}, Direction::ToClient);
+        for (auto& [peer, other] : room->peers)
+            queue(*other, msg);
+        logInfo(QStringLiteral("leave room=%1 %2").arg(room->name, s.who));
+    }
+    s.room = nullptr;
+    s.peer = 0;
+}
+
+void SyncServer::onFrame(Session& s, const QByteArray& frame)
+{
+    if (s.state == Session::State::Closing)
+        return;
+    s.lastHeard.restart();
+    m_metrics.bytesIn += std::uint64_t(frame.size());
+    const std::uint64_t now = nowMs();
+    if (now - s.windowStartMs >= 1000) {
+        s.windowStartMs = now;
+        s.windowMessages = 0;
+    }
+    FrameReader reader(std::string_view(frame.constData(), std::size_t(frame.size())), m_options.maxMessageBytes);
+    FrameItem item;
+    while (reader.next(item) && s.state != Session::State::Closing) {
+        ++m_metrics.messagesIn;
+        if (++s.windowMessages > m_options.messagesPerSecond) {
+            sendError(s, int(ErrorCode::RateLimited), "more than " + std::to_string(m_options.messagesPerSecond)
+                          + " messages a second: slow down");
+            return; // the rest of this frame is dropped
+        }
+        if (!item.ok()) {
+            const Error e = item.error();
+            sendError(s, e.code, e.message, item.type);
+            continue;
+        }
+        handleMessage(s, item.type, item.body);
+    }
+    scheduleFlush();
+}
+
+void SyncServer::sendError(Session& s, int code, const std::string& message, std::uint8_t about, bool fatal)
+{
+    ++m_metrics.errorsSent;
+    std::string msg;
+    appendMessage(msg, Error(ErrorCode(code), message.substr(0, MaxErrorMessageBytes), about, fatal),
+                  Direction::ToClient);
+    queue(s, msg);
+    logInfo(QStringLiteral("error room=%1 %2 code=%3: %4")
+                .arg(s.roomName, s.who.isEmpty() ? QStringLiteral("(no hello yet)") : s.who)
+                .arg(code)
+                .arg(QString::fromStdString(message)));
+    // Repeated abuse closes the connection.
+    if (!fatal && ++s.recentErrors > 50) {
+        std::string bye;
+        appendMessage(bye, Error(ErrorCode::Malformed, "too many errors", 0, true), Direction::ToClient);
+        queue(s, bye);
+        drop(s, ClosePolicy, QStringLiteral("too many errors"));
+    }
+    if (fatal)
+        scheduleFlush();
+}
+
+// ---- sending: one frame per recipient per event-loop turn ---------------------------------
+
+void SyncServer::queue(Session& s, std::string_view message, bool presence)
+{
+    if (s.state == Session::State::Closing)
+        return;
+    const auto limit = std::int64_t(m_options.sendQueueBytes);
+    if (presence && s.unsentBytes > limit) {
+        ++m_metrics.presenceDropped; // a slow reader loses stale presence first, never operations
+        return;
+    }
+    if (s.unsentBytes > 4 * limit) {
+        ++m_metrics.slowDisconnects;
+        logWarning(QStringLiteral("slow client dropped room=%1 %2: %3 bytes unsent")
+                       .arg(s.roomName, s.who)
+                       .arg(s.unsentBytes));
+        s.out.clear();
+        s.state = Session::State::Closing;
+        s.socket->close(QWebSocketProtocol::CloseCode(CloseTryLater),
+                        QStringLiteral("not reading fast enough: resume later"));
+        return;
+    }
+    s.out.append(message);
+    ++s.outMessages;
+    scheduleFlush();
+}
+
+void SyncServer::scheduleFlush()
+{
+    if (m_flushScheduled)
+        return;
+    m_flushScheduled = true;
+    QMetaObject::invokeMethod(this, &SyncServer::flush, Qt::QueuedConnection);
+}
+
+void SyncServer::flush()
+{
+    m_flushScheduled = false;
+    for (auto& [socket, session] : m_sessions) {
+        Session& s = *session;
+        if (s.out.empty())
+            continue;
+        const qint64 n = socket->sendBinaryMessage(QByteArray(s.out.data(), qsizetype(s.out.size())));
+        s.unsentBytes += n;
+        m_metrics.bytesOut += std::uint64_t(s.out.size());
+        m_metrics.messagesOut += s.outMessages;
+        for (const auto& t : s.arrivals)
+            m_metrics.fanOut.observe(secondsSince(t));
+        s.arrivals.clear();
+        s.out.clear();
+        s.outMessages = 0;
+    }
+}
+
+// ---- messages -----------------------------------------------------------------------------
+
+void SyncServer::handleMessage(Session& s, std::uint8_t type, std::string_view body)
+{
+    const auto t = MessageType(type);
+    if (s.state == Session::State::AwaitingHello) {
+        if (t == MessageType::Hello)
+            handleHello(s, body);
+        else if (t != MessageType::Ping)
+            sendError(s, int(ErrorCode::UnexpectedMessage), "the first message must be HELLO", type, true),
+                drop(s, ClosePolicy, QStringLiteral("no hello"));
+        return;
+    }
+    if (s.state == Session::State::AwaitingProof) {
+        if (t != MessageType::Proof) {
+            sendError(s, int(ErrorCode::UnexpectedMessage), "expected PROOF", type);
+            return;
+        }
+        Proof proof;
+        DecodeError e;
+        if (!decodeBody(body, Direction::ToServer, proof, &e)) {
+            sendError(s, int(e.code), e.message, type, true);
+            drop(s, ClosePolicy, QStringLiteral("malformed proof"));
+            return;
+        }
+        Room* room = s.room;
+        const std::string auth = accessAuthMessage(s.hello.room, s.hello.user, s.hello.replica, s.serverNonce,
+                                                   proof.clientNonce);
+        const QByteArray authBytes(auth.data(), qsizetype(auth.size()));
+        if (!room || !room->accessKey
+            || !scram::verifyClientProof(room->accessKey->storedKey, authBytes,
+                                         QByteArray(proof.clientProof.data(), qsizetype(proof.clientProof.size())))) {
+            sendError(s, int(ErrorCode::AccessDenied), "wrong access key for this room", type, true);
+            drop(s, ClosePolicy, QStringLiteral("access denied"));
+            return;
+        }
+        s.serverNonce = scram::serverSignature(room->accessKey->serverKey, authBytes).toStdString();
+        finishJoin(s, *room, false, {});
+        return;
+    }
+    if (s.state != Session::State::Joined)
+        return; // loading: the HELLO's answer comes first
+    switch (t) {
+    case MessageType::Ping: {
+        Ping p;
+        DecodeError e;
+        if (decodeBody(body, Direction::ToServer, p, &e)) {
+            std::string msg;
+            appendMessage(msg, Pong {p.value}, Direction::ToClient);
+            queue(s, msg);
+        }
+        return;
+    }
+    case MessageType::Pong: return;
+    case MessageType::SyncUpdate:
+    case MessageType::AnnotationUpdate: {
+        SyncUpdate u;
+        u.annotations = t == MessageType::AnnotationUpdate;
+        DecodeError e;
+        Limits limits;
+        limits.maxMessageBytes = m_options.maxMessageBytes;
+        if (!decodeBody(body, Direction::ToServer, u, &e, limits)) {
+            sendError(s, int(e.code), e.message, type);
+            return;
+        }
+        advance(s.inbound, u.transaction);
+        acceptTransaction(s, std::move(u.transaction));
+        return;
+    }
+    case MessageType::NodeMove: {
+        NodeMove m;
+        DecodeError e;
+        if (!decodeBody(body, Direction::ToServer, m, &e)) {
+            sendError(s, int(e.code), e.message, type);
+            return;
+        }
+        std::string error;
+        std::optional<Transaction> tx = expandNodeMove(m, s.inbound, &error);
+        if (!tx) {
+            sendError(s, int(ErrorCode::Malformed), "NODE_MOVE: " + error, type);
+            return;
+        }
+        advance(s.inbound, *tx);
+        acceptTransaction(s, std::move(*tx));
+        return;
+    }
+    case MessageType::TransactionChunk: {
+        TransactionChunk c;
+        DecodeError e;
+        if (!decodeBody(body, Direction::ToServer, c, &e)) {
+            sendError(s, int(e.code), e.message, type);
+            return;
+        }
+        std::string error;
+        const auto status = s.chunks.add(c, &error);
+        if (status == ChunkAssembler::Status::Error)
+            sendError(s, int(ErrorCode::Malformed), "TRANSACTION_CHUNK: " + error, type);
+        else if (status == ChunkAssembler::Status::Complete)
+            handleTransactionBytes(s, s.chunks.take(), false);
+        return;
+    }
+    case MessageType::SelectionUpdate:
+    case MessageType::UserPosition:
+    case MessageType::VrPresence:
+    case MessageType::PresenceStatus:
+    case MessageType::PositionsBatch: relayPresence(s, type, body); return;
+    case MessageType::SetRole:
+    case MessageType::RemoveUser:
+    case MessageType::SetAccessKey:
+    case MessageType::SaveVersion:
+    case MessageType::ListVersions:
+    case MessageType::FetchVersion:
+    case MessageType::VersionVector: handleAdmin(s, type, body); return;
+    default: sendError(s, int(ErrorCode::UnexpectedMessage), std::string(messageTypeName(t)) + " is not for the server", type);
+    }
+}
+
+void SyncServer::handleTransactionBytes(Session& s, std::string bytes, bool annotations)
+{
+    (void)annotations;
+    std::string error;
+    TransactionLimits limits;
+    std::optional<Transaction> t = Transaction::decode(std::move(bytes), &error, limits);
+    if (!t) {
+        sendError(s, int(ErrorCode::Malformed), error, std::uint8_t(MessageType::TransactionChunk));
+        return;
+    }
+    advance(s.inbound, *t);
+    acceptTransaction(s, std::move(*t));
+}
+
+void SyncServer::acceptTransaction(Session& s, Transaction t)
+{
+    const auto arrived = std::chrono::steady_clock::now();
+    Room& room = *s.room;
+    const TransactionHeader& h = t.header();
+    const OpId id {h.replica, h.firstCounter};
+    auto refuse = [&](ErrorCode code, const std::string& why) {
+        ++m_metrics.errorsSent;
+        std::string msg;
+        Error e(code, why, std::uint8_t(MessageType::SyncUpdate));
+        e.transaction = id;
+        appendMessage(msg, e, Direction::ToClient);
+        queue(s, msg);
+    };
+    if (s.role == Role::Viewer)
+        return refuse(ErrorCode::RoleRefused, "viewers cannot edit this room");
+    if (h.author != s.hello.user)
+        return refuse(ErrorCode::Malformed, "the transaction's author is not this connection's user");
+    if (const UserId owner = room.doc->userOf(h.replica); h.replica != s.hello.replica && owner != 0 && owner != s.hello.user)
+        return refuse(ErrorCode::Malformed, "the transaction's replica belongs to another user");
+    if (HlcClock::isTooFarAhead(h.hlc, nowMs()))
+        return refuse(ErrorCode::TimestampTooFarAhead,
+                      "the transaction's timestamp is more than 60 s ahead of the server's clock: check this "
+                      "computer's clock");
+
+    const ApplyResult applied = room.doc->apply(t);
+    if (!applied.applied) {
+        // A re-sent duplicate: acknowledge once everything assigned so far is committed.
+        room.pendingAcks.push_back({room.lastAssigned, &s, h.replica, h.lastCounter(), arrived});
+        if (room.lastAssigned <= room.committed)
+            commitDone(room, room.committed, {}, 0, 0);
+        return;
+    }
+    ++m_metrics.transactions;
+    m_metrics.operations += h.opCount;
+    const RoomSequence seq = ++room.lastAssigned;
+    room.pendingAcks.push_back({seq, &s, h.replica, h.lastCounter(), arrived});
+
+    // Relay at once, encoded once for all receivers: as NODE_MOVE where the room's stream
+    // state allows, else as SYNC_UPDATE (or chunks when large).
+    std::vector<std::string> messages;
+    if (std::optional<NodeMove> move = compressNodeMove(t, room.streams, s.peer, seq)) {
+        messages.push_back(encodeMessage(*move, Direction::ToClient));
+    } else {
+        SyncUpdate relay;
+        relay.origin = s.peer;
+        relay.seq = seq;
+        relay.transaction = t;
+        messages = encodeTransaction(relay, Direction::ToClient, m_options.maxMessageBytes);
+    }
+    room.streams.update(s.peer, seq, t);
+    for (auto& [peer, other] : room.peers) {
+        if (other == &s)
+            continue;
+        for (const std::string& m : messages)
+            queue(*other, m);
+        other->arrivals.push_back(arrived);
+    }
+
+    // To the storage thread; the acknowledgement waits for the commit.
+    const QString name = room.name;
+    QMetaObject::invokeMethod(m_storage, [this, w = m_storage, name, seq, t = std::move(t)] {
+        RoomStore* store = w->store(name);
+        QString error;
+        if (!store)
+            return;
+        const std::optional<AppendResult> r = store->append(t, &error);
+        if (!r || r->duplicate || r->seq != seq)
+            logError(QStringLiteral("room=%1: the log numbered transaction %2 as %3 (%4)")
+                         .arg(name)
+                         .arg(seq)
+                         .arg(r ? r->seq : 0)
+                         .arg(error));
+        // Group commit: commit once the queue of posted work is drained, so a busy room
+        // pays one fsync for many operations.
+        QMetaObject::invokeMethod(w, [this, w, name] {
+            RoomStore* st = w->store(name);
+            if (!st || st->pendingCount() == 0)
+                return;
+            const RoomSequence firstPending = st->committedSeq() + 1;
+            const RoomSequence lastPending = st->lastAssignedSeq();
+            QString err;
+            const std::optional<RoomSequence> committed = st->commit(&err);
+            const RoomSequence c = committed ? *committed : st->committedSeq();
+            QMetaObject::invokeMethod(this, [this, name, c, e = err.toStdString(), ok = committed.has_value(),
+                                             firstPending, lastPending] {
+                if (Room* target = roomOf(name))
+                    commitDone(*target, c, ok ? std::string() : e, ok ? 0 : firstPending, ok ? 0 : lastPending);
+            }, Qt::QueuedConnection);
+        }, Qt::QueuedConnection);
+    }, Qt::QueuedConnection);
+}
+
+void SyncServer::commitDone(Room& room, std::uint64_t committed, const std::string& error, std::uint64_t firstFailed,
+                            std::uint64_t lastFailed)
+{
+    const bool advanced = committed > room.committed;
+    room.committed = std::max(room.committed, committed);
+    while (!room.pendingAcks.empty()) {
+        const Room::PendingAck& a = room.pendingAcks.front();
+        const bool failed = !error.empty() && a.seq >= firstFailed && a.seq <= lastFailed;
+        if (!failed && a.seq > room.committed)
+            break;
+        if (a.session && a.session->state == Session::State::Joined) {
+            std::string msg;
+            if (failed) {
+                Error e(ErrorCode::StorageFull, "the server could not store this edit: " + error,
+                        std::uint8_t(MessageType::SyncUpdate));
+                e.transaction = OpId {a.replica, 0};
+                appendMessage(msg, e, Direction::ToClient);
+            } else {
+                appendMessage(msg, Ack {a.replica, a.counter, a.seq}, Direction::ToClient);
+                m_metrics.commit.observe(secondsSince(a.arrived));
+            }
+            queue(*a.session, msg);
+        }
+        room.pendingAcks.pop_front();
+    }
+    if (!error.empty())
+        logError(QStringLiteral("room=%1: commit failed: %2").arg(room.name, QString::fromStdString(error)));
+    if (advanced) {
+        std::string msg;
+        appendMessage(msg, Committed {room.committed}, Direction::ToClient);
+        for (auto& [peer, s] : room.peers)
+            queue(*s, msg);
+    }
+    // Compaction: a snapshot every so many transactions, and the log before it dropped.
+    if (room.committed >= room.snapshotSeq + m_options.snapshotEvery && room.committed == room.lastAssigned) {
+        room.snapshotSeq = room.committed;
+        const RoomSequence seq = room.committed;
+        QMetaObject::invokeMethod(m_storage, [w = m_storage, name = room.name, seq, bytes = room.doc->encodeSnapshot()] {
+            if (RoomStore* st = w->store(name)) {
+                QString err;
+                if (!st->saveSnapshot(seq, bytes, &err) || !st->compactThrough(seq, &err))
+                    logError(QStringLiteral("room=%1: compaction failed: %2").arg(name, err));
+            }
+        }, Qt::QueuedConnection);
+    }
+    scheduleFlush();
+}
+
+void SyncServer::relayPresence(Session& s, std::uint8_t type, std::string_view body)
+{
+    DecodeError e;
+    if (!decodeMessage(type, body, Direction::ToServer, &e)) {
+        sendError(s, int(e.code), e.message, type);
+        return;
+    }
+    // Only the latest presence matters: past the rate cap, an update is dropped.
+    const std::uint64_t now = nowMs();
+    const auto minInterval = std::uint64_t(1000 / std::max(1, m_options.presenceHz));
+    std::uint64_t& last = s.lastPresenceMs[type];
+    if (type != std::uint8_t(MessageType::PresenceStatus) && now - last < minInterval && last != 0)
+        return;
+    last = now;
+    const auto arrived = std::chrono::steady_clock::now();
+    std::string relay;
+    appendRelayed(relay, MessageType(type), s.peer, body);
+    if (type != std::uint8_t(MessageType::PositionsBatch))
+        s.room->presence[s.peer][type] = relay;
+    for (auto& [peer, other] : s.room->peers) {
+        if (other == &s)
+            continue;
+        queue(*other, relay, true);
+        other->arrivals.push_back(arrived);
+    }
+}
+
+SyncServer::Room* SyncServer::roomOf(const QString& name)
+{
+    auto it = m_rooms.find(name);
+    return it == m_rooms.end() ? nullptr : it->second.get();
+}
+
+// ---- joining ------------------------------------------------------------------------------
+
+void SyncServer::handleHello(Session& s, std::string_view body)
+{
+    Limits limits;
+    limits.maxMessageBytes = m_options.maxMessageBytes;
+    HelloOutcome outcome = acceptHello(body, SupportedVersions, limits);
+    if (!outcome.hello) {
+        sendError(s, outcome.error.code, outcome.error.message, std::uint8_t(MessageType::Hello), true);
+        drop(s, ClosePolicy, QStringLiteral("bad hello"));
+        return;
+    }
+    s.hello = std::move(*outcome.hello);
+    s.version = outcome.version;
+    s.inbound.replica = s.hello.replica;
+    s.inbound.user = s.hello.user;
+    s.who = QStringLiteral("%1 (user %2, replica %3)")
+                .arg(QString::fromStdString(s.hello.name), hexUser(s.hello.user))
+                .arg(s.hello.replica, 8, 16, QLatin1Char('0'));
+    if (QString::fromStdString(s.hello.room) != s.roomName) {
+        sendError(s, int(ErrorCode::BadRoomName), "HELLO names another room than the URL", std::uint8_t(MessageType::Hello),
+                  true);
+        drop(s, ClosePolicy, QStringLiteral("room mismatch"));
+        return;
+    }
+    if (s.hello.user == 0 || s.hello.replica == 0 || s.hello.replica == ServerReplica) {
+        sendError(s, int(ErrorCode::Malformed), "HELLO needs a user id and a replica id", std::uint8_t(MessageType::Hello),
+                  true);
+        drop(s, ClosePolicy, QStringLiteral("bad hello"));
+        return;
+    }
+    s.state = Session::State::Loading;
+    openRoom(s.roomName, s.hello.createRoom, s);
+}
+
+void SyncServer::openRoom(const QString& name, bool create, Session& s)
+{
+    if (Room* room = roomOf(name)) {
+        if (create) {
+            sendError(s, int(ErrorCode::RoomExists), "room '" + name.toStdString() + "' exists already: join it instead",
+                      std::uint8_t(MessageType::Hello), true);
+            drop(s, ClosePolicy, QStringLiteral("room exists"));
+            return;
+        }
+        s.room = room;
+        if (room->loading)
+            room->waiting.push_back(&s);
+        else
+            finishJoin(s, *room, false, {});
+        return;
+    }
+    auto fresh = std::make_unique<Room>();
+    fresh->name = name;
+    fresh->doc = std::make_unique<GraphDocument>(ServerReplica, 0);
+    Room* r = fresh.get();
+    m_rooms.emplace(name, std::move(fresh));
+    ++m_metrics.rooms;
+    s.room = r;
+    r->waiting.push_back(&s);
+    const UserId owner = s.hello.user;
+    const QString ownerName = QString::fromStdString(s.hello.name);
+    QMetaObject::invokeMethod(m_storage, [this, w = m_storage, name, create, owner, ownerName] {
+        QString error;
+        std::unique_ptr<RoomStore> store = create ? RoomStore::create(w->m_dataDir, name, owner, &error)
+                                                  : RoomStore::open(w->m_dataDir, name, &error);
+        auto doc = std::make_shared<std::unique_ptr<GraphDocument>>(std::make_unique<GraphDocument>(ServerReplica, 0));
+        QString token;
+        std::optional<RoomSequence> committed;
+        std::uint64_t epoch = 0;
+        std::optional<scram::Verifier> key;
+        std::vector<RoomMember> members;
+        RoomSequence lastAssigned = 0, snapshotSeq = 0;
+        if (store) {
+            if (create) {
+                store->setMember(owner, RoomRole::Owner, ownerName, &error);
+                if (auto t = store->createOwnerToken(owner, &error))
+                    token = *t;
+            }
+            committed = store->loadDocument(**doc, &error);
+            epoch = store->epoch();
+            key = store->accessKeyVerifier();
+            members = store->members();
+            lastAssigned = store->lastAssignedSeq();
+            snapshotSeq = store->compactedThrough();
+            if (committed)
+                w->m_stores[name] = std::move(store);
+        }
+        const bool exists = store == nullptr && committed.has_value(); // moved into the map
+        const bool missing = !create && !RoomStore::roomExists(w->m_dataDir, name);
+        QMetaObject::invokeMethod(this, [=, this] {
+            Room* room = roomOf(name);
+            if (!room)
+                return;
+            std::vector<Session*> waiting = std::move(room->waiting);
+            if (!exists) {
+                const ErrorCode code = missing ? ErrorCode::RoomNotFound
+                    : (create && error.contains(QLatin1String("exists"))) ? ErrorCode::RoomExists
+                                                                            : ErrorCode::Internal;
+                const std::string why = missing ? "room '" + name.toStdString()
+                        + "' does not exist (ask its owner for the name, or create it)"
+                                                : error.toStdString();
+                for (Session* s2 : waiting) {
+                    s2->room = nullptr;
+                    sendError(*s2, int(code), why, std::uint8_t(MessageType::Hello), true);
+                    drop(*s2, ClosePolicy, QStringLiteral("cannot open room"));
+                }
+                m_rooms.erase(name);
+                --m_metrics.rooms;
+                return;
+            }
+            room->doc = std::move(*doc);
+            room->epoch = epoch;
+            room->committed = *committed;
+            room->lastAssigned = std::max(lastAssigned, *committed);
+            room->snapshotSeq = std::max(snapshotSeq, *committed >= m_options.snapshotEvery ? *committed : 0);
+            room->accessKey = key;
+            for (const RoomMember& m : members)
+                room->members[m.user] = m;
+            room->loading = false;
+            logInfo(QStringLiteral("room %1 %2 (epoch %3, %4 transactions)")
+                        .arg(name, create ? QStringLiteral("created") : QStringLiteral("loaded"))
+                        .arg(epoch, 16, 16, QLatin1Char('0'))
+                        .arg(*committed));
+            for (std::size_t i = 0; i < waiting.size(); ++i)
+                finishJoin(*waiting[i], *room, create && i == 0, create && i == 0 ? token : QString());
+            scheduleFlush();
+        }, Qt::QueuedConnection);
+    }, Qt::QueuedConnection);
+}
+
+void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString& ownerToken)
+{
+    if (s.state == Session::State::Closing)
+        return;
+    const Hello& h = s.hello;
+    // Roles: what the room's database says (owner only with the owner token), else editor.
+    Role granted = Role::Editor;
+    if (auto it = room.members.find(h.user); it != room.members.end())
+        granted = Role(it->second.role);
+    bool tokenOk = created;
+    if (!h.ownerToken.empty() && s.state != Session::State::AwaitingProof) {
+        // Checked on the storage thread would be cleaner; the token table is tiny, so the
+        // store answers from memory (RoomStore::checkOwnerToken reads no file).
+        QString token = QString::fromStdString(h.ownerToken);
+        QMetaObject::invokeMethod(m_storage, [&, token] {
+            if (RoomStore* st = m_storage->store(room.name))
+                tokenOk = st->checkOwnerToken(token) == std::optional<UserId>(h.user);
+        }, Qt::BlockingQueuedConnection);
+    }
+    if (granted == Role::Owner && !tokenOk)
+        granted = Role::Editor;
+    if (int(h.role) > int(granted)) {
+        sendError(s, int(ErrorCode::RoleRefused),
+                  std::string("you may join this room as ") + (granted == Role::Editor ? "an editor" : "a viewer")
+                      + ", not as " + (h.role == Role::Owner ? "its owner (that needs the owner token)" : "an editor"),
+                  std::uint8_t(MessageType::Hello), true);
+        drop(s, ClosePolicy, QStringLiteral("role refused"));
+        return;
+    }
+    for (auto& [peer, other] : room.peers) {
+        if (other->hello.replica == h.replica) {
+            sendError(s, int(ErrorCode::ReplicaTaken), "another connection in this room uses the same replica id",
+                      std::uint8_t(MessageType::Hello), true);
+            drop(s, ClosePolicy, QStringLiteral("replica taken"));
+            return;
+        }
+    }
+    // The access key: owners with their token skip it.
+    if (room.accessKey && !tokenOk && s.state != Session::State::AwaitingProof && s.serverNonce.empty()) {
+        if (!h.canAnswerChallenge) {
+            sendError(s, int(ErrorCode::AccessDenied), "this room needs an access key", std::uint8_t(MessageType::Hello),
+                      true);
+            drop(s, ClosePolicy, QStringLiteral("access key needed"));
+            return;
+        }
+        QByteArray nonce(24, Qt::Uninitialized);
+        QRandomGenerator::system()->fillRange(reinterpret_cast<quint32*>(nonce.data()), nonce.size() / 4);
+        s.serverNonce = nonce.toStdString();
+        Challenge c;
+        c.salt = room.accessKey->salt.toStdString();
+        c.iterations = std::uint32_t(room.accessKey->iterations);
+        c.serverNonce = s.serverNonce;
+        std::string msg;
+        appendMessage(msg, c, Direction::ToClient);
+        queue(s, msg);
+        s.state = Session::State::AwaitingProof;
+        return;
+    }
+    const std::string serverSignature = s.state == Session::State::AwaitingProof ? s.serverNonce : std::string();
+    s.role = created ? Role::Owner : h.role; // who creates a room owns it
+    PeerIndex peer = 1;
+    while (room.peers.count(peer))
+        ++peer;
+    if (peer > MaxPeerIndex) {
+        sendError(s, int(ErrorCode::RoomFull), "the room is full", std::uint8_t(MessageType::Hello), true);
+        drop(s, ClosePolicy, QStringLiteral("room full"));
+        return;
+    }
+    s.peer = peer;
+    room.peers[peer] = &s;
+    room.streams.addPeer(peer, h.replica, h.user);
+    s.state = Session::State::Joined;
+    if (!room.members.count(h.user) || room.members[h.user].displayName != QString::fromStdString(h.name)) {
+        RoomMember m {h.user, RoomRole(int(granted)), QString::fromStdString(h.name)};
+        room.members[h.user] = m;
+        QMetaObject::invokeMethod(m_storage, [w = m_storage, name = room.name, m] {
+            if (RoomStore* st = w->store(name)) {
+                QString err;
+                st->setMember(m.user, m.role, m.displayName, &err);
+            }
+        }, Qt::QueuedConnection);
+    }
+
+    Welcome w;
+    w.version = s.version;
+    w.epoch = room.epoch;
+    w.role = s.role;
+    w.peer = peer;
+    w.committed = room.committed;
+    w.serverTimeMs = nowMs();
+    w.ownerToken = ownerToken.toStdString();
+    w.serverSignature = serverSignature;
+    w.streams = room.streams.entries();
+    // What follows: nothing, the deltas after what the client holds, or a snapshot.
+    const bool sameEpoch = h.resume && h.resume->epoch == room.epoch;
+    std::optional<LogRead> deltas;
+    if (sameEpoch && h.resume->committed >= room.lastAssigned) {
+        w.sync = SyncMode::UpToDate;
+    } else if (sameEpoch) {
+        QString err;
+        QMetaObject::invokeMethod(m_storage, [&] {
+            if (RoomStore* st = m_storage->store(room.name))
+                deltas = st->opsAfter(h.resume->committed, 0, &err, 64 * 1024 * 1024);
+        }, Qt::BlockingQueuedConnection);
+        w.sync = deltas && !deltas->compacted ? SyncMode::Deltas : SyncMode::Snapshot;
+    } else if (h.resume && h.hasDocument) {
+        w.sync = SyncMode::VersionVectors;
+    } else {
+        w.sync = room.lastAssigned == 0 ? SyncMode::UpToDate : SyncMode::Snapshot;
+    }
+    std::string msg;
+    appendMessage(msg, w, Direction::ToClient);
+    queue(s, msg);
+    if (w.sync == SyncMode::Snapshot || w.sync == SyncMode::VersionVectors) {
+        sendSnapshot(s, room);
+    } else if (w.sync == SyncMode::Deltas) {
+        for (const LoggedTransaction& lt : deltas->transactions) {
+            std::string error;
+            std::optional<Transaction> t = Transaction::decode(lt.bytes, &error);
+            if (!t)
+                continue;
+            SyncUpdate u;
+            u.seq = lt.seq;
+            u.transaction = std::move(*t);
+            for (const std::string& m : encodeTransaction(u, Direction::ToClient, m_options.maxMessageBytes))
+                queue(s, m);
+        }
+    }
+    // Who is here, and what they show; then tell them about the newcomer.
+    for (auto& [otherPeer, other] : room.peers) {
+        if (other == &s)
+            continue;
+        const Hello& oh = other->hello;
+        std::string joined;
+        appendMessage(joined, UserJoined {otherPeer, oh.user, oh.replica, oh.name, oh.color, other->role, oh.inVr},
+                      Direction::ToClient);
+        queue(s, joined);
+        for (const auto& [type, relay] : room.presence[otherPeer])
+            queue(s, relay);
+        std::string me;
+        appendMessage(me, UserJoined {peer, h.user, h.replica, h.name, h.color, s.role, h.inVr}, Direction::ToClient);
+        queue(*other, me);
+    }
+    logInfo(QStringLiteral("join room=%1 %2 peer=%3 role=%4%5")
+                .arg(room.name, s.who)
+                .arg(peer)
+                .arg(QLatin1String(roleName(RoomRole(int(s.role)))))
+                .arg(created ? QStringLiteral(" (created the room)") : QString()));
+    scheduleFlush();
+}
+
+void SyncServer::sendSnapshot(Session& s, Room& room)
+{
+    const std::string compressed = compressSnapshot(room.doc->encodeSnapshot());
+    for (const std::string& m :
+         encodeSnapshot(compressed, 0, room.lastAssigned, Compression::Zlib, m_options.maxMessageBytes))
+        queue(s, m);
+}
+
+// ---- administration ---------------------------------------------------------------------
+
+void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view body)
+{
+    DecodeError e;
+    std::optional<Message> m = decodeMessage(type, body, Direction::ToServer, &e);
+    if (!m) {
+        sendError(s, int(e.code), e.message, type);
+        return;
+    }
+    Room& room = *s.room;
+    const QString name = room.name;
+    auto needs = [&](Role r, const char* what) {
+        if (int(s.role) >= int(r))
+            return true;
+        sendError(s, int(ErrorCode::RoleRefused), std::string("only ") + what, type);
+        return false;
+    };
+    if (auto* v = std::get_if<VersionVectorExchange>(&*m)) {
+        // Another epoch: the client merges our snapshot (sent after WELCOME) and sends
+        // what it holds that we lack; answer with ours so it can tell what that is.
+        (void)v;
+        std::string msg;
+        appendMessage(msg, VersionVectorExchange {room.doc->versionVector()}, Direction::ToClient);
+        queue(s, msg);
+        return;
+    }
+    if (auto* r = std::get_if<SetRole>(&*m)) {
+        if (!needs(Role::Owner, "the room's owner can change roles"))
+            return;
+        room.members[r->user].user = r->user;
+        room.members[r->user].role = RoomRole(int(r->role));
+        for (auto& [peer, other] : room.peers) {
+            if (other->hello.user == r->user)
+                other->role = r->role;
+            std::string msg;
+            appendMessage(msg, *r, Direction::ToClient);
+            queue(*other, msg);
+        }
+        QMetaObject::invokeMethod(m_storage, [w = m_storage, name, user = r->user, role = RoomRole(int(r->role))] {
+            if (RoomStore* st = w->store(name)) {
+                QString err;
+                st->setRole(user, role, &err);
+            }
+        }, Qt::QueuedConnection);
+        logInfo(QStringLiteral("role room=%1 user %2 is now %3 (by %4)")
+                    .arg(name, hexUser(r->user), QLatin1String(roleName(RoomRole(int(r->role)))), s.who));
+        return;
+    }
+    if (auto* r = std::get_if<RemoveUser>(&*m)) {
+        if (!needs(Role::Owner, "the room's owner can remove users"))
+            return;
+        room.members.erase(r->user);
+        QMetaObject::invokeMethod(m_storage, [w = m_storage, name, user = r->user] {
+            if (RoomStore* st = w->store(name)) {
+                QString err;
+                st->removeMember(user, &err);
+            }
+        }, Qt::QueuedConnection);
+        std::vector<Session*> removed;
+        for (auto& [peer, other] : room.peers)
+            if (other->hello.user == r->user)
+                removed.push_back(other);
+        for (Session* other : removed) {
+            sendError(*other, int(ErrorCode::Removed), "the room's owner removed you from the room", 0, true);
+            leave(*other, int(LeaveReason::Removed));
+            drop(*other, ClosePolicy, QStringLiteral("removed"));
+        }
+        return;
+    }
+    if (auto* k = std::get_if<SetAccessKey>(&*m)) {
+        if (!needs(Role::Owner, "the room's owner can set the access key"))
+            return;
+        std::optional<scram::Verifier> v;
+        if (!k->remove)
+            v = scram::Verifier {QByteArray::fromStdString(k->salt), int(k->iterations),
+                                 QByteArray::fromStdString(k->storedKey), QByteArray::fromStdString(k->serverKey)};
+        room.accessKey = v;
+        QMetaObject::invokeMethod(m_storage, [w = m_storage, name, v] {
+            if (RoomStore* st = w->store(name)) {
+                QString err;
+                if (v)
+                    st->setAccessKeyVerifier(*v, &err);
+                else
+                    st->clearAccessKey(&err);
+            }
+        }, Qt::QueuedConnection);
+        logInfo(QStringLiteral("access key room=%1 %2 by %3").arg(name, v ? QStringLiteral("set") : QStringLiteral("removed"), s.who));
+        return;
+    }
+    if (auto* sv = std::get_if<SaveVersion>(&*m)) {
+        if (!needs(Role::Editor, "owners and editors can save versions"))
+            return;
+        const RoomSequence seq = room.lastAssigned;
+        QMetaObject::invokeMethod(m_storage, [this, w = m_storage, name, seq, user = s.hello.user,
+                                               vname = QString::fromStdString(sv->name), bytes = room.doc->encodeSnapshot(),
+                                               socket = s.socket] {
+            QString err;
+            std::optional<std::vector<RoomVersionInfo>> list;
+            if (RoomStore* st = w->store(name)) {
+                st->commit(&err);
+                if (st->saveVersion(vname, user, seq, bytes, &err))
+                    list = st->listVersions(&err);
+            }
+            QMetaObject::invokeMethod(this, [this, socket, list, err] {
+                auto it = m_sessions.find(socket);
+                if (it == m_sessions.end())
+                    return;
+                std::string msg;
+                if (list) {
+                    VersionList vl;
+                    for (const RoomVersionInfo& i : *list)
+                        vl.versions.push_back({VersionId(i.id), i.name.toStdString(), std::uint64_t(i.createdMs), i.author, i.seq});
+                    appendMessage(msg, vl, Direction::ToClient);
+                    queue(*it->second, msg);
+                } else {
+                    sendError(*it->second, int(ErrorCode::Internal), "could not save the version: " + err.toStdString(),
+                              std::uint8_t(MessageType::SaveVersion));
+                }
+            }, Qt::QueuedConnection);
+        }, Qt::QueuedConnection);
+        return;
+    }
+    if (std::get_if<ListVersions>(&*m) || std::get_if<FetchVersion>(&*m)) {
+        const auto* fetch = std::get_if<FetchVersion>(&*m);
+        const VersionId id = fetch ? fetch->version : 0;
+        QMetaObject::invokeMethod(m_storage, [this, w = m_storage, name, id, fetching = fetch != nullptr,
+                                               socket = s.socket, maxBytes = m_options.maxMessageBytes] {
+            QString err;
+            std::vector<std::string> messages;
+            RoomStore* st = w->store(name);
+            if (st && fetching) {
+                std::optional<std::string> bytes = st->version(qint64(id), &err);
+                if (bytes) {
+                    RoomSequence seq = 0;
+                    if (auto l = st->listVersions(&err))
+                        for (const auto& i : *l)
+                            if (VersionId(i.id) == id)
+                                seq = i.seq;
+                    messages = encodeSnapshot(compressSnapshot(*bytes), id, seq, Compression::Zlib, maxBytes);
+                }
+            } else if (st) {
+                if (auto l = st->listVersions(&err)) {
+                    VersionList vl;
+                    for (const RoomVersionInfo& i : *l)
+                        vl.versions.push_back({VersionId(i.id), i.name.toStdString(), std::uint64_t(i.createdMs), i.author, i.seq});
+                    messages.push_back(encodeMessage(vl, Direction::ToClient));
+                }
+            }
+            QMetaObject::invokeMethod(this, [this, socket, messages, err, fetching] {
+                auto it = m_sessions.find(socket);
+                if (it == m_sessions.end())
+                    return;
+                if (messages.empty())
+                    sendError(*it->second, int(fetching ? ErrorCode::VersionNotFound : ErrorCode::Internal),
+                              err.toStdString(), std::uint8_t(fetching ? MessageType::FetchVersion : MessageType::ListVersions));
+                for (const std::string& msg : messages)
+                    queue(*it->second, msg);
+            }, Qt::QueuedConnection);
+        }, Qt::QueuedConnection);
+        return;
+    }
+}
+
+// ---- housekeeping -------------------------------------------------------------------------
+
+void SyncServer::tick()
+{
+    const std::uint64_t now = nowMs();
+    std::vector<Session*> dead;
+    for (auto& [socket, session] : m_sessions) {
+        Session& s = *session;
+        s.recentErrors = std::max(0, s.recentErrors - 5);
+        const qint64 quiet = s.lastHeard.elapsed();
+        if (s.state != Session::State::Joined && quiet > m_options.helloTimeoutMs)
+            dead.push_back(&s);
+        else if (quiet > m_options.peerTimeoutMs)
+            dead.push_back(&s);
+        else if (s.state == Session::State::Joined && quiet > m_options.pingIntervalMs / 2) {
+            std::string msg;
+            appendMessage(msg, Ping {now}, Direction::ToClient);
+            queue(s, msg);
+        }
+    }
+    for (Session* s : dead) {
+        logInfo(QStringLiteral("timeout room=%1 %2: nothing heard for %3 ms").arg(s->roomName, s->who).arg(s->lastHeard.elapsed()));
+        leave(*s, int(LeaveReason::TimedOut));
+        drop(*s, CloseGoingAway, QStringLiteral("timed out"));
+    }
+    scheduleFlush();
+}
+
+void SyncServer::shutdown(std::function<void()> done)
+{
+    m_shuttingDown = true;
+    m_door->close();
+    for (auto& [socket, session] : m_sessions) {
+        std::string msg;
+        appendMessage(msg, Error(ErrorCode::ShuttingDown, "the server is shutting down; reconnect later", 0, true),
+                      Direction::ToClient);
+        queue(*session, msg);
+    }
+    flush();
+    // Commit what is pending, then close with a reason.
+    QMetaObject::invokeMethod(m_storage, [this, w = m_storage, done = std::move(done)] {
+        for (auto& [name, store] : w->m_stores) {
+            QString error;
+            if (!store->commit(&error))
+                logError(QStringLiteral("room=%1: final commit failed: %2").arg(name, error));
+        }
+        QMetaObject::invokeMethod(this, [this, done] {
+            for (auto& [socket, session] : m_sessions) {
+                session->state = Session::State::Closing;
+                socket->close(QWebSocketProtocol::CloseCode(CloseGoingAway), QStringLiteral("server shutting down"));
+            }
+            QTimer::singleShot(200, this, [done] { done(); });
+        }, Qt::QueuedConnection);
+    }, Qt::QueuedConnection);
+}
+
+} // namespace constellate::net

@@ -1,0 +1,100 @@
+#pragma once
+
+#include "metrics.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QString>
+
+#include <functional>
+#include <map>
+#include <memory>
+
+class QThread;
+class QWebSocket;
+
+namespace constellate {
+class Transaction;
+}
+
+namespace constellate::net {
+
+class HttpFrontDoor;
+class StorageWorker;
+
+/// How a server runs: what `constellate-server` takes on its command line, and what the
+/// editor's host mode (#5) sets.
+struct ServerOptions {
+    QHostAddress bind = QHostAddress::Any;
+    quint16 port = 7878;          ///< 0: any free port (see SyncServer::port())
+    QString dataDir;              ///< rooms live in DATA_DIR/rooms/NAME.sqlite
+    int maxClients = 1000;
+    std::size_t maxMessageBytes = 1024 * 1024;
+    /// A client whose unsent data passes this first loses stale presence, then, past four
+    /// times it, the connection (it resumes later).
+    std::size_t sendQueueBytes = 4 * 1024 * 1024;
+    int pingIntervalMs = 15'000;
+    int peerTimeoutMs = 45'000;   ///< nothing heard for this long: dropped
+    int helloTimeoutMs = 10'000;  ///< a connection that says nothing useful is closed
+    /// Committed transactions between snapshots (the log is compacted into them).
+    std::uint64_t snapshotEvery = 20'000;
+    /// Presence messages per second per client and type that are relayed (more are dropped).
+    int presenceHz = 120;
+    /// Messages per second a client may send before it is told to slow down.
+    int messagesPerSecond = 5'000;
+};
+
+/// The sync server: rooms of clients over WebSockets, every accepted transaction
+/// sequenced, relayed at once, committed to the room's SQLite database on a storage
+/// thread and acknowledged after the commit. HTTP on the same port: /healthz, /metrics.
+/// See docs/protocol.md for what goes over the wire and docs/architecture.md for why.
+class SyncServer : public QObject {
+    Q_OBJECT
+public:
+    explicit SyncServer(ServerOptions options, QObject* parent = nullptr);
+    ~SyncServer() override;
+
+    bool start(QString* error);
+    quint16 port() const;
+    const ServerMetrics& metrics() const { return m_metrics; }
+    /// Stops accepting, commits what is pending, closes every connection with a reason,
+    /// then calls `done` (on this object's thread).
+    void shutdown(std::function<void()> done);
+
+private:
+    struct Session;
+    struct Room;
+    void onConnected(QWebSocket* socket);
+    void onFrame(Session& s, const QByteArray& frame);
+    void handleMessage(Session& s, std::uint8_t type, std::string_view body);
+    void handleHello(Session& s, std::string_view body);
+    void finishJoin(Session& s, Room& room, bool created, const QString& ownerToken);
+    void handleTransactionBytes(Session& s, std::string bytes, bool annotations);
+    void acceptTransaction(Session& s, constellate::Transaction t);
+    void relayPresence(Session& s, std::uint8_t type, std::string_view body);
+    void handleAdmin(Session& s, std::uint8_t type, std::string_view body);
+    void sendError(Session& s, int code, const std::string& message, std::uint8_t about = 0, bool fatal = false);
+    void queue(Session& s, std::string_view message, bool presence = false);
+    void scheduleFlush();
+    void flush();
+    void drop(Session& s, int closeCode, const QString& reason);
+    void leave(Session& s, int leaveReason);
+    void openRoom(const QString& name, bool create, Session& s);
+    void commitDone(Room& room, std::uint64_t committed, const std::string& error, std::uint64_t firstFailed,
+                    std::uint64_t lastFailed);
+    void sendSnapshot(Session& s, Room& room);
+    void tick();
+    Room* roomOf(const QString& name);
+
+    ServerOptions m_options;
+    ServerMetrics m_metrics;
+    HttpFrontDoor* m_door = nullptr;
+    QThread* m_storageThread = nullptr;
+    StorageWorker* m_storage = nullptr;
+    std::map<QWebSocket*, std::unique_ptr<Session>> m_sessions;
+    std::map<QString, std::unique_ptr<Room>> m_rooms;
+    bool m_flushScheduled = false;
+    bool m_shuttingDown = false;
+};
+
+} // namespace constellate::net

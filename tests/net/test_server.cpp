@@ -1,0 +1,285 @@
+// The real server process on a loopback port picked at run time, real SQLite files in a
+// temporary directory, and clients over real WebSockets.
+
+#include "testclient.h"
+
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTcpSocket>
+
+#include <gtest/gtest.h>
+
+using namespace constellate;
+using namespace constellate::test;
+using namespace constellate::net::protocol;
+using constellate::net::RoomSequence;
+
+namespace {
+
+class ServerTest : public ::testing::Test {
+protected:
+    void SetUp() override { ASSERT_TRUE(server.start()) << server.log().toStdString(); }
+    QTemporaryDir dir;
+    ServerProcess server {dir.path()};
+};
+
+QByteArray httpGet(quint16 port, const char* path)
+{
+    QTcpSocket s;
+    s.connectToHost(QHostAddress::LocalHost, port);
+    EXPECT_TRUE(s.waitForConnected(5000));
+    s.write(QByteArray("GET ") + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    QByteArray reply;
+    waitFor([&] {
+        reply += s.readAll();
+        return s.state() == QAbstractSocket::UnconnectedState;
+    });
+    return reply + s.readAll();
+}
+
+bool hasError(const TestClient& c, ErrorCode code)
+{
+    for (const Error& e : c.errors)
+        if (e.errorCode() == code)
+            return true;
+    return false;
+}
+
+} // namespace
+
+TEST_F(ServerTest, HealthAndMetricsOnTheSamePort)
+{
+    EXPECT_TRUE(httpGet(server.port(), "/healthz").endsWith("\r\n\r\nok\n"));
+    const QByteArray metrics = httpGet(server.port(), "/metrics");
+    for (const char* name : {"constellate_connections", "constellate_rooms", "constellate_operations_total",
+                             "constellate_bytes_in_total", "constellate_bytes_out_total",
+                             "constellate_fanout_latency_seconds_bucket", "constellate_commit_latency_seconds_count"})
+        EXPECT_TRUE(metrics.contains(name)) << name;
+}
+
+TEST_F(ServerTest, CreateJoinSnapshotDeltasAndOneOrder)
+{
+    TestClient alice(0xa1, 1, "alice");
+    ASSERT_TRUE(alice.join(server.url("lab"), true)) << alice.errors.size();
+    EXPECT_EQ(alice.welcome->role, Role::Owner);
+    EXPECT_FALSE(alice.ownerToken.empty());
+    const EntityId a = alice.addNode("a");
+    const EntityId b = alice.addNode("b");
+    ASSERT_TRUE(waitFor([&] { return alice.acknowledged(alice.sent.back()); }));
+
+    // Bob joins: a snapshot, then deltas both ways.
+    TestClient bob(0xb0, 2, "bob");
+    ASSERT_TRUE(bob.join(server.url("lab"), false));
+    EXPECT_EQ(bob.welcome->sync, SyncMode::Snapshot);
+    EXPECT_TRUE(bob.doc.isVisible(a));
+    EXPECT_TRUE(bob.doc.isVisible(b));
+    ASSERT_TRUE(waitFor([&] { return !alice.joined.empty(); }));
+    EXPECT_EQ(alice.joined[0].name, "bob");
+
+    for (int i = 0; i < 20; ++i) {
+        alice.move(a, Vec3 {float(i), 0, 0});
+        bob.move(b, Vec3 {0, float(i), 0});
+    }
+    TransactionBuilder t = bob.doc.begin();
+    t.createEdge(a, b, true);
+    bob.edit(t);
+    ASSERT_TRUE(waitFor([&] {
+        return alice.doc.canonicalHash() == bob.doc.canonicalHash() && alice.acknowledged(alice.sent.back())
+            && bob.acknowledged(bob.sent.back());
+    }));
+    EXPECT_EQ(alice.doc.count(EntityKind::Edge), 1u);
+    // Moves of one node after another travelled as NODE_MOVE.
+    EXPECT_GT(alice.nodeMovesReceived + bob.nodeMovesReceived, 10u);
+    // One total order: each receiver saw increasing sequence numbers.
+    EXPECT_TRUE(std::is_sorted(alice.sequences.begin(), alice.sequences.end()));
+    EXPECT_TRUE(std::is_sorted(bob.sequences.begin(), bob.sequences.end()));
+    ASSERT_TRUE(waitFor([&] { return alice.committed == 43u && bob.committed == 43u; })) << alice.committed;
+}
+
+TEST_F(ServerTest, HandshakeFailuresAreClearErrors)
+{
+    TestClient c(0xc1, 3, "carol");
+    EXPECT_FALSE(c.join(server.url("no-such-room"), false));
+    ASSERT_TRUE(hasError(c, ErrorCode::RoomNotFound));
+    EXPECT_NE(c.errors[0].message.find("does not exist"), std::string::npos);
+
+    TestClient d(0xd1, 4, "dave");
+    ASSERT_TRUE(d.join(server.url("taken"), true));
+    TestClient e(0xe1, 5, "eve");
+    EXPECT_FALSE(e.join(server.url("taken"), true));
+    EXPECT_TRUE(hasError(e, ErrorCode::RoomExists));
+
+    TestClient twin(0xd1, 6, "twin"); // the same replica id as dave
+    EXPECT_FALSE(twin.join(server.url("taken"), false));
+    EXPECT_TRUE(hasError(twin, ErrorCode::ReplicaTaken));
+
+    TestClient owner(0xf1, 7, "not-the-owner");
+    EXPECT_FALSE(owner.join(server.url("taken"), false, Role::Owner));
+    EXPECT_TRUE(hasError(owner, ErrorCode::RoleRefused));
+
+    // A newer client: versions 2 to 3 only.
+    QWebSocket raw;
+    std::vector<Error> errors;
+    QObject::connect(&raw, &QWebSocket::binaryMessageReceived, [&](const QByteArray& f) {
+        FrameReader r(std::string_view(f.constData(), std::size_t(f.size())));
+        FrameItem item;
+        while (r.next(item)) {
+            Error err;
+            DecodeError de;
+            if (item.ok() && decodeBody(item.body, Direction::ToClient, err, &de))
+                errors.push_back(err);
+        }
+    });
+    raw.open(server.url("taken"));
+    ASSERT_TRUE(waitFor([&] { return raw.state() == QAbstractSocket::ConnectedState; }));
+    Hello h;
+    h.versions = {2, 3};
+    h.room = "taken";
+    h.user = 9;
+    h.replica = 9;
+    h.name = "future";
+    const std::string bytes = encodeMessage(h, Direction::ToServer);
+    raw.sendBinaryMessage(QByteArray(bytes.data(), qsizetype(bytes.size())));
+    ASSERT_TRUE(waitFor([&] { return !errors.empty(); }));
+    EXPECT_EQ(errors[0].errorCode(), ErrorCode::VersionMismatch);
+    EXPECT_NE(errors[0].message.find("version"), std::string::npos);
+}
+
+TEST_F(ServerTest, ViewersCannotEdit)
+{
+    TestClient owner(0x11, 1, "owner");
+    ASSERT_TRUE(owner.join(server.url("gallery"), true));
+    TestClient viewer(0x22, 2, "viewer");
+    ASSERT_TRUE(viewer.join(server.url("gallery"), false, Role::Viewer));
+    EXPECT_EQ(viewer.welcome->role, Role::Viewer);
+    viewer.addNode("sneaky");
+    ASSERT_TRUE(waitFor([&] { return hasError(viewer, ErrorCode::RoleRefused); }));
+    owner.addNode("fine");
+    ASSERT_TRUE(waitFor([&] { return viewer.doc.count(EntityKind::Node) == 2u; })); // its own, and the owner's
+    EXPECT_EQ(owner.doc.count(EntityKind::Node), 1u);
+}
+
+TEST_F(ServerTest, MalformedAndUnknownFramesAreAnsweredWhileOthersCarryOn)
+{
+    TestClient a(0x31, 1, "a");
+    ASSERT_TRUE(a.join(server.url("noisy"), true));
+    TestClient b(0x32, 2, "b");
+    ASSERT_TRUE(b.join(server.url("noisy"), false));
+    b.sendRaw(QByteArray("\x02\x7f\x00", 3));                     // an unknown type
+    b.sendRaw(QByteArray("\x05\x50\xff\xff\xff\xff", 6));         // a garbled SYNC_UPDATE
+    b.sendRaw(QByteArray("\xff\xff\xff\xff\x7f", 5));             // an absurd length
+    b.socket.sendTextMessage(QStringLiteral("hello?"));           // text frames are refused
+    ASSERT_TRUE(waitFor([&] { return b.errors.size() >= 3; }));
+    EXPECT_TRUE(hasError(b, ErrorCode::UnknownType));
+    EXPECT_TRUE(hasError(b, ErrorCode::Malformed));
+    // The room goes on.
+    const EntityId n = a.addNode("still here");
+    TestClient c(0x33, 3, "c");
+    ASSERT_TRUE(c.join(server.url("noisy"), false));
+    ASSERT_TRUE(waitFor([&] { return c.doc.isVisible(n); }));
+}
+
+TEST_F(ServerTest, KilledAndRestartedLosesNothingAcknowledged)
+{
+    TestClient a(0x41, 1, "a");
+    ASSERT_TRUE(a.join(server.url("durable"), true));
+    std::vector<EntityId> nodes;
+    for (int i = 0; i < 50; ++i)
+        nodes.push_back(a.addNode("n" + std::to_string(i)));
+    ASSERT_TRUE(waitFor([&] { return a.acknowledged(a.sent.back()); }));
+    const Epoch epoch = a.welcome->epoch;
+    const RoomSequence committed = a.committed;
+    server.kill();
+    ASSERT_TRUE(server.start());
+
+    // A newcomer sees everything.
+    TestClient b(0x42, 2, "b");
+    ASSERT_TRUE(b.join(server.url("durable"), false));
+    EXPECT_EQ(b.welcome->epoch, epoch);
+    EXPECT_EQ(b.doc.count(EntityKind::Node), 50u);
+
+    // The old client resumes from what it holds, re-sends its last transaction: a duplicate.
+    TestClient again(0x41, 1, "a");
+    again.ownerToken = a.ownerToken;
+    for (const Transaction& t : a.sent) // what its local journal holds: counters continue
+        again.doc.apply(t);
+    ASSERT_TRUE(again.join(server.url("durable"), false, Role::Owner, Resume {epoch, committed}));
+    EXPECT_EQ(again.welcome->sync, SyncMode::UpToDate);
+    SyncUpdate resend;
+    resend.transaction = a.sent.back();
+    again.send(resend);
+    ASSERT_TRUE(waitFor([&] { return again.ackedCounter >= a.sent.back().header().lastCounter(); }));
+    // Sequence numbers continue after the highest committed one; nothing was duplicated.
+    const EntityId extra = again.addNode("after restart");
+    (void)extra;
+    ASSERT_TRUE(waitFor([&] { return b.doc.count(EntityKind::Node) == 51u; }));
+    EXPECT_EQ(b.sequences.back(), committed + 1);
+}
+
+TEST_F(ServerTest, ResumeAfterADisconnectGetsOnlyWhatFollowed)
+{
+    TestClient a(0x51, 1, "a");
+    ASSERT_TRUE(a.join(server.url("resume"), true));
+    TestClient b(0x52, 2, "b");
+    ASSERT_TRUE(b.join(server.url("resume"), false));
+    a.addNode("before");
+    ASSERT_TRUE(waitFor([&] { return b.doc.count(EntityKind::Node) == 1u && b.committed == 1u; }));
+    const Resume where {b.welcome->epoch, b.committed};
+    b.socket.close();
+    ASSERT_TRUE(waitFor([&] { return b.socket.state() == QAbstractSocket::UnconnectedState; }));
+    a.addNode("while away 1");
+    a.addNode("while away 2");
+    ASSERT_TRUE(waitFor([&] { return a.acknowledged(a.sent.back()); }));
+    b.sequences.clear();
+    ASSERT_TRUE(b.join(server.url("resume"), false, Role::Editor, where));
+    EXPECT_EQ(b.welcome->sync, SyncMode::Deltas);
+    ASSERT_TRUE(waitFor([&] { return b.doc.count(EntityKind::Node) == 3u; }));
+    EXPECT_EQ(b.sequences, (std::vector<RoomSequence> {2, 3}));
+    EXPECT_EQ(a.doc.canonicalHash(), b.doc.canonicalHash());
+}
+
+TEST_F(ServerTest, PresenceIsRelayedAndShownToNewcomers)
+{
+    TestClient a(0x61, 1, "a");
+    ASSERT_TRUE(a.join(server.url("party"), true));
+    TestClient b(0x62, 2, "b");
+    ASSERT_TRUE(b.join(server.url("party"), false));
+    UserPosition cursor;
+    cursor.position = Vec3 {1, 2, 3};
+    a.send(cursor);
+    ASSERT_TRUE(waitFor([&] { return !b.presenceTypes.empty(); }));
+    EXPECT_EQ(b.presenceTypes[0], std::uint8_t(MessageType::UserPosition));
+    TestClient c(0x63, 3, "c");
+    ASSERT_TRUE(c.join(server.url("party"), false));
+    ASSERT_TRUE(waitFor([&] { return !c.presenceTypes.empty(); })); // a's latest cursor
+}
+
+TEST_F(ServerTest, TheRoomDatabaseIsInWalMode)
+{
+    TestClient a(0x71, 1, "a");
+    ASSERT_TRUE(a.join(server.url("wal"), true));
+    a.addNode("x");
+    ASSERT_TRUE(waitFor([&] { return a.acknowledged(a.sent.back()); }));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
+        db.setDatabaseName(dir.filePath(QStringLiteral("rooms/wal.sqlite")));
+        ASSERT_TRUE(db.open());
+        QSqlQuery q(db);
+        ASSERT_TRUE(q.exec(QStringLiteral("PRAGMA journal_mode")) && q.next());
+        EXPECT_EQ(q.value(0).toString(), QStringLiteral("wal"));
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("probe"));
+}
+
+TEST_F(ServerTest, SigtermShutsDownGracefully)
+{
+    TestClient a(0x81, 1, "a");
+    ASSERT_TRUE(a.join(server.url("bye"), true));
+    a.addNode("x");
+    ASSERT_TRUE(waitFor([&] { return a.acknowledged(a.sent.back()); }));
+    EXPECT_EQ(server.terminate(), 0);
+    ASSERT_TRUE(waitFor([&] { return hasError(a, ErrorCode::ShuttingDown); }));
+    const QString log = server.log();
+    EXPECT_TRUE(log.contains(QStringLiteral("join room=bye"))) << log.toStdString();
+    EXPECT_TRUE(log.contains(QStringLiteral("shutting down")));
+}

@@ -1,0 +1,238 @@
+#pragma once
+
+// A small protocol client for integration tests: the real protocol over a real WebSocket
+// to the real server process. (The editor's client library arrives with #4.)
+
+#include "graphdocument.h"
+#include "nettestsupport.h"
+#include "nodemove.h"
+#include "protocol.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QWebSocket>
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace constellate::test {
+
+using namespace constellate::net::protocol;
+using constellate::net::RoomSequence;
+
+/// The real constellate-server process on a free loopback port, with its own data directory.
+class ServerProcess {
+public:
+    explicit ServerProcess(const QString& dataDir) : m_dataDir(dataDir) {}
+    ~ServerProcess() { kill(); }
+
+    bool start()
+    {
+        m_process = std::make_unique<QProcess>();
+        m_process->setProcessChannelMode(QProcess::SeparateChannels);
+        m_process->start(QStringLiteral(CONSTELLATE_SERVER),
+                         {"--port", "0", "--bind", "127.0.0.1", "--data-dir", m_dataDir, "--log-level", "info"});
+        if (!m_process->waitForStarted(10'000))
+            return false;
+        QByteArray out;
+        const bool ok = waitFor([&] {
+            out += m_process->readAllStandardOutput();
+            return out.contains("listening on port") || m_process->state() == QProcess::NotRunning;
+        });
+        const qsizetype at = out.indexOf("listening on port ");
+        if (!ok || at < 0)
+            return false;
+        m_port = quint16(out.mid(at + 18).trimmed().toUInt());
+        return m_port != 0;
+    }
+    /// kill -9: no chance to commit or say goodbye.
+    void kill()
+    {
+        if (m_process && m_process->state() != QProcess::NotRunning) {
+            m_process->kill();
+            m_process->waitForFinished(10'000);
+        }
+    }
+    /// SIGTERM: the graceful way.
+    int terminate()
+    {
+        m_process->terminate();
+        m_process->waitForFinished(10'000);
+        return m_process->exitCode();
+    }
+    QString log() { return QString::fromUtf8(m_process->readAllStandardError()); }
+    quint16 port() const { return m_port; }
+    QUrl url(const QString& room) const { return QUrl(QStringLiteral("ws://127.0.0.1:%1/rooms/%2").arg(m_port).arg(room)); }
+
+private:
+    QString m_dataDir;
+    std::unique_ptr<QProcess> m_process;
+    quint16 m_port = 0;
+};
+
+/// One editing session: a document, a socket, and what arrived.
+class TestClient {
+public:
+    TestClient(ReplicaId replica, UserId user, std::string name)
+        : doc(replica, user), m_name(std::move(name))
+    {
+        m_outbound.replica = replica;
+        m_outbound.user = user;
+        QObject::connect(&socket, &QWebSocket::binaryMessageReceived,
+                         [this](const QByteArray& f) { onFrame(std::string(f.constData(), std::size_t(f.size()))); });
+    }
+
+    /// Connects and says HELLO; true once WELCOME (and what follows it) arrived.
+    bool join(const QUrl& url, bool create, Role role = Role::Editor, std::optional<Resume> resume = {})
+    {
+        welcome.reset();
+        errors.clear();
+        socket.open(url);
+        if (!waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }))
+            return false;
+        Hello h;
+        h.room = url.path().mid(7).toStdString();
+        h.user = doc.user();
+        h.replica = doc.replica();
+        h.name = m_name;
+        h.color = 0x336699ff;
+        h.role = role;
+        h.createRoom = create;
+        h.resume = resume;
+        h.ownerToken = ownerToken;
+        send(h);
+        return waitFor([&] { return welcome.has_value() || !errors.empty(); }) && welcome.has_value();
+    }
+
+    template<typename M>
+    void send(const M& m)
+    {
+        const std::string bytes = encodeMessage(m, Direction::ToServer);
+        socket.sendBinaryMessage(QByteArray(bytes.data(), qsizetype(bytes.size())));
+    }
+    void sendRaw(const QByteArray& frame) { socket.sendBinaryMessage(frame); }
+
+    /// Commits a local transaction and sends it (as NODE_MOVE when it can travel as one).
+    Transaction edit(TransactionBuilder& b)
+    {
+        Transaction t = doc.commit(b);
+        if (std::optional<NodeMove> m = compressNodeMove(t, m_outbound))
+            send(*m);
+        else {
+            SyncUpdate u;
+            u.transaction = t;
+            send(u);
+        }
+        advance(m_outbound, t);
+        sent.push_back(t);
+        return t;
+    }
+    EntityId addNode(const std::string& label)
+    {
+        TransactionBuilder b = doc.begin();
+        const EntityId id = b.createNode({{{Field::Label, {}}, Value(label)}, {{Field::Position, {}}, Value(Vec3 {0, 0, 0})}});
+        edit(b);
+        return id;
+    }
+    void move(EntityId id, Vec3 p)
+    {
+        TransactionBuilder b = doc.begin();
+        doc.set(b, id, {Field::Position, {}}, Value(p));
+        edit(b);
+    }
+
+    bool acknowledged(const Transaction& t) const { return ackedCounter >= t.header().lastCounter(); }
+
+    GraphDocument doc;
+    QWebSocket socket;
+    std::optional<Welcome> welcome;
+    std::vector<Error> errors;
+    std::vector<RoomSequence> sequences; ///< of the transactions received, in arrival order
+    std::vector<UserJoined> joined;
+    std::vector<std::uint8_t> presenceTypes;
+    std::vector<Transaction> sent;
+    std::string ownerToken;
+    RoomSequence committed = 0;
+    std::uint32_t ackedCounter = 0;
+    std::size_t nodeMovesReceived = 0;
+
+private:
+    void onFrame(const std::string& frame)
+    {
+        FrameReader reader(frame);
+        FrameItem item;
+        while (reader.next(item)) {
+            ASSERT_TRUE(item.ok()) << item.error().message;
+            DecodeError e;
+            std::optional<Message> m = decodeMessage(item.type, item.body, Direction::ToClient, &e);
+            ASSERT_TRUE(m) << e.message;
+            handle(*m);
+        }
+    }
+    void apply(const Transaction& t, RoomSequence seq, PeerIndex origin)
+    {
+        doc.apply(t);
+        sequences.push_back(seq);
+        m_room.update(origin, seq, t);
+    }
+    void handle(Message& m)
+    {
+        if (auto* w = std::get_if<Welcome>(&m)) {
+            m_room.reset(w->streams);
+            committed = w->committed;
+            if (!w->ownerToken.empty())
+                ownerToken = w->ownerToken;
+            m_awaitingSnapshot = w->sync == SyncMode::Snapshot || w->sync == SyncMode::VersionVectors;
+            if (!m_awaitingSnapshot)
+                welcome = *w;
+            else
+                m_pendingWelcome = *w;
+        } else if (auto* c = std::get_if<SnapshotChunk>(&m)) {
+            std::string error;
+            if (m_chunks.add(*c, &error) == ChunkAssembler::Status::Complete) {
+                auto raw = uncompressSnapshot(m_chunks.take(), c->compression, 1u << 30, &error);
+                ASSERT_TRUE(raw) << error;
+                ASSERT_TRUE(doc.mergeSnapshot(*raw, &error)) << error;
+                if (m_awaitingSnapshot) {
+                    m_awaitingSnapshot = false;
+                    welcome = m_pendingWelcome;
+                }
+            }
+        } else if (auto* u = std::get_if<SyncUpdate>(&m)) {
+            apply(u->transaction, u->seq, u->origin);
+        } else if (auto* nm = std::get_if<NodeMove>(&m)) {
+            std::string error;
+            std::optional<ExpandedMove> x = expandNodeMove(*nm, m_room, &error);
+            ASSERT_TRUE(x) << error;
+            ++nodeMovesReceived;
+            apply(x->transaction, x->seq, nm->origin);
+        } else if (auto* a = std::get_if<Ack>(&m)) {
+            ackedCounter = std::max(ackedCounter, a->counter);
+        } else if (auto* c2 = std::get_if<Committed>(&m)) {
+            committed = c2->seq;
+        } else if (auto* j = std::get_if<UserJoined>(&m)) {
+            m_room.addPeer(j->peer, j->replica, j->user);
+            joined.push_back(*j);
+        } else if (auto* l = std::get_if<UserLeft>(&m)) {
+            m_room.removePeer(l->peer);
+        } else if (auto* e = std::get_if<Error>(&m)) {
+            errors.push_back(*e);
+        } else if (auto* p = std::get_if<Ping>(&m)) {
+            send(Pong {p->value});
+        } else {
+            presenceTypes.push_back(std::uint8_t(messageType(m)));
+        }
+    }
+
+    std::string m_name;
+    ReplicaStream m_outbound;
+    StreamState m_room;
+    ChunkAssembler m_chunks;
+    bool m_awaitingSnapshot = false;
+    Welcome m_pendingWelcome;
+};
+
+} // namespace constellate::test
