@@ -1149,6 +1149,7 @@ void NodeMove::write(std::string& out, Direction d) const
     switch (target) {
     case Target::LastTarget:
     case Target::SendersLastOp: break;
+    case Target::PeersLastTarget: w.varint(targetReplica.value); break;
     case Target::Explicit:
         if (targetReplica.kind == ReplicaRef::Kind::Peer) {
             w.varint(targetReplica.value);
@@ -1161,6 +1162,8 @@ void NodeMove::write(std::string& out, Direction d) const
     case Target::LastTargetReplica: w.varint(targetCounter); break;
     }
     if (prev == Prev::Explicit) {
+        // 0 the sender's replica, 1 the target's, 2 a replica id; from 3 on (to clients):
+        // peer p as 3 + 2 (p - 1), + 1 for "that peer's last operation" (no counter follows).
         switch (prevReplica.kind) {
         case ReplicaRef::Kind::Origin: w.varint(0); break;
         case ReplicaRef::Kind::TargetReplica: w.varint(1); break;
@@ -1168,9 +1171,11 @@ void NodeMove::write(std::string& out, Direction d) const
             w.varint(2);
             w.u32(prevReplica.value);
             break;
-        case ReplicaRef::Kind::Peer: w.varint(std::uint64_t(prevReplica.value) + 2); break;
+        case ReplicaRef::Kind::Peer: w.varint(3 + 2 * (std::uint64_t(prevReplica.value) - 1)); break;
+        case ReplicaRef::Kind::PeerLastOp: w.varint(4 + 2 * (std::uint64_t(prevReplica.value) - 1)); break;
         }
-        w.varint(prevCounter);
+        if (prevReplica.kind != ReplicaRef::Kind::PeerLastOp)
+            w.varint(prevCounter);
     }
     writeVec3(w, position);
 }
@@ -1182,7 +1187,7 @@ void NodeMove::read(ByteReader& r, DecodeContext& c)
     const std::uint8_t flags = r.u8();
     if (!r.ok())
         return;
-    if ((flags & 7) > std::uint8_t(Target::Explicit))
+    if ((flags & 7) > std::uint8_t(Target::PeersLastTarget))
         r.fail("unknown target code " + std::to_string(flags & 7));
     if (!down && (flags & MoveSeqGap))
         r.fail("a sequence gap only travels to clients");
@@ -1222,6 +1227,12 @@ void NodeMove::read(ByteReader& r, DecodeContext& c)
             targetReplica = {ReplicaRef::Kind::Peer, std::uint32_t(k)};
         }
     }
+    if (target == Target::PeersLastTarget) {
+        const PeerIndex p = readPeer(r, false);
+        if (r.ok() && !down)
+            r.fail("peer references only travel to clients");
+        targetReplica = {ReplicaRef::Kind::Peer, p};
+    }
     if (target == Target::OriginReplica || target == Target::LastTargetReplica || target == Target::Explicit)
         targetCounter = readCounter(r);
     prevReplica = {};
@@ -1235,11 +1246,13 @@ void NodeMove::read(ByteReader& r, DecodeContext& c)
         } else if (k == 2) {
             prevReplica = {ReplicaRef::Kind::Id, readReplica(r)};
         } else if (r.ok()) {
-            if (!down || k - 2 > MaxPeerIndex)
+            const std::uint64_t peer = (k - 3) / 2 + 1;
+            if (!down || peer > MaxPeerIndex)
                 r.fail(down ? "peer index out of range" : "peer references only travel to clients");
-            prevReplica = {ReplicaRef::Kind::Peer, std::uint32_t(k - 2)};
+            prevReplica = {(k - 3) % 2 ? ReplicaRef::Kind::PeerLastOp : ReplicaRef::Kind::Peer, std::uint32_t(peer)};
         }
-        prevCounter = readCounter(r);
+        if (prevReplica.kind != ReplicaRef::Kind::PeerLastOp)
+            prevCounter = readCounter(r);
     }
     position = readVec3(r, "position");
 }

@@ -283,3 +283,82 @@ TEST_F(ServerTest, SigtermShutsDownGracefully)
     EXPECT_TRUE(log.contains(QStringLiteral("join room=bye"))) << log.toStdString();
     EXPECT_TRUE(log.contains(QStringLiteral("shutting down")));
 }
+
+TEST_F(ServerTest, AccessKeyByChallengeAndResponse)
+{
+    TestClient owner(0x91, 1, "owner");
+    ASSERT_TRUE(owner.join(server.url("secret"), true));
+    SetAccessKey set;
+    const net::scram::Verifier v = net::scram::makeVerifier(QStringLiteral("correct horse"), QByteArray(16, 's'), 4096);
+    set.salt = v.salt.toStdString();
+    set.iterations = std::uint32_t(v.iterations);
+    set.storedKey = v.storedKey.toStdString();
+    set.serverKey = v.serverKey.toStdString();
+    owner.send(set);
+    owner.addNode("after the key"); // in order after SET_ACCESS_KEY
+    ASSERT_TRUE(waitFor([&] { return owner.acknowledged(owner.sent.back()); }));
+
+    TestClient noKey(0x92, 2, "nokey");
+    EXPECT_FALSE(noKey.join(server.url("secret"), false));
+    EXPECT_TRUE(hasError(noKey, ErrorCode::AccessDenied));
+
+    TestClient wrong(0x93, 3, "wrong");
+    wrong.accessKey = QStringLiteral("battery staple");
+    EXPECT_FALSE(wrong.join(server.url("secret"), false));
+    EXPECT_TRUE(wrong.challenged);
+    EXPECT_TRUE(hasError(wrong, ErrorCode::AccessDenied));
+
+    TestClient right(0x94, 4, "right");
+    right.accessKey = QStringLiteral("correct horse");
+    ASSERT_TRUE(right.join(server.url("secret"), false));
+    EXPECT_TRUE(right.challenged);
+    // The server proves it holds the verifier too.
+    EXPECT_EQ(right.welcome->serverSignature.size(), 32u);
+    EXPECT_EQ(right.doc.count(EntityKind::Node), 1u);
+
+    // The owner, with the owner token, skips the challenge.
+    TestClient ownerAgain(0x95, 1, "owner");
+    ownerAgain.ownerToken = owner.ownerToken;
+    ASSERT_TRUE(ownerAgain.join(server.url("secret"), false, Role::Owner));
+    EXPECT_FALSE(ownerAgain.challenged);
+    EXPECT_EQ(ownerAgain.welcome->role, Role::Owner);
+}
+
+TEST_F(ServerTest, LargeTransactionsTravelInChunksAllOrNothing)
+{
+    TestClient a(0xa1, 1, "a");
+    ASSERT_TRUE(a.join(server.url("big"), true));
+    TestClient b(0xa2, 2, "b");
+    ASSERT_TRUE(b.join(server.url("big"), false));
+    TransactionBuilder t = a.doc.begin();
+    for (int i = 0; i < 60'000; ++i)
+        t.createNode({{{Field::Label, {}}, Value("node with a fairly long label number " + std::to_string(i))}});
+    const Transaction big = a.doc.commit(t);
+    ASSERT_GT(big.bytes().size(), 2u * 1024 * 1024); // more than the 1 MiB message limit
+    SyncUpdate u;
+    u.transaction = big;
+    const std::vector<std::string> chunks = encodeTransaction(u, Direction::ToServer);
+    ASSERT_GT(chunks.size(), 2u);
+    for (const std::string& c : chunks)
+        a.sendRaw(QByteArray(c.data(), qsizetype(c.size())));
+    a.sent.push_back(big);
+    ASSERT_TRUE(waitFor([&] { return a.acknowledged(big); }, 30'000));
+    ASSERT_TRUE(waitFor([&] { return b.doc.count(EntityKind::Node) == 60'000u; }, 30'000));
+    EXPECT_EQ(a.doc.canonicalHash(), b.doc.canonicalHash());
+}
+
+TEST_F(ServerTest, NamedVersionsAreSavedListedAndFetched)
+{
+    TestClient a(0xb1, 1, "a");
+    ASSERT_TRUE(a.join(server.url("history"), true));
+    a.addNode("v1 node");
+    SaveVersion save;
+    save.name = "first draft";
+    a.send(save);
+    ASSERT_TRUE(waitFor([&] { return !a.versions.empty(); }));
+    EXPECT_EQ(a.versions[0].name, "first draft");
+    EXPECT_EQ(a.versions[0].createdBy, 1u);
+    a.versions.clear();
+    a.send(ListVersions {});
+    ASSERT_TRUE(waitFor([&] { return a.versions.size() == 1u; }));
+}

@@ -7,6 +7,7 @@
 #include "nettestsupport.h"
 #include "nodemove.h"
 #include "protocol.h"
+#include "scram.h"
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -103,6 +104,8 @@ public:
         h.createRoom = create;
         h.resume = resume;
         h.ownerToken = ownerToken;
+        h.canAnswerChallenge = !accessKey.isEmpty();
+        m_roomName = url.path().mid(7).toStdString();
         send(h);
         return waitFor([&] { return welcome.has_value() || !errors.empty(); }) && welcome.has_value();
     }
@@ -155,6 +158,9 @@ public:
     std::vector<std::uint8_t> presenceTypes;
     std::vector<Transaction> sent;
     std::string ownerToken;
+    QString accessKey;       ///< answers a CHALLENGE with it when set
+    bool challenged = false;
+    std::vector<VersionInfo> versions;
     RoomSequence committed = 0;
     std::uint32_t ackedCounter = 0;
     std::size_t nodeMovesReceived = 0;
@@ -201,6 +207,14 @@ private:
                     welcome = m_pendingWelcome;
                 }
             }
+        } else if (auto* tc = std::get_if<TransactionChunk>(&m)) {
+            std::string error;
+            if (m_txChunks.add(*tc, &error) == ChunkAssembler::Status::Complete) {
+                std::optional<Transaction> t = Transaction::decode(m_txChunks.take(), &error);
+                ASSERT_TRUE(t) << error;
+                apply(*t, tc->seq, tc->origin);
+            }
+            ASSERT_TRUE(error.empty()) << error;
         } else if (auto* u = std::get_if<SyncUpdate>(&m)) {
             apply(u->transaction, u->seq, u->origin);
         } else if (auto* nm = std::get_if<NodeMove>(&m)) {
@@ -220,6 +234,17 @@ private:
             m_room.removePeer(l->peer);
         } else if (auto* e = std::get_if<Error>(&m)) {
             errors.push_back(*e);
+        } else if (auto* ch = std::get_if<Challenge>(&m)) {
+            Proof proof;
+            proof.clientNonce = "client-nonce-0123456789";
+            const std::string auth = accessAuthMessage(m_roomName, doc.user(), doc.replica(), ch->serverNonce, proof.clientNonce);
+            proof.clientProof = net::scram::clientProof(accessKey, QByteArray::fromStdString(ch->salt), int(ch->iterations),
+                                                   QByteArray(auth.data(), qsizetype(auth.size())))
+                                    .toStdString();
+            challenged = true;
+            send(proof);
+        } else if (auto* vl = std::get_if<VersionList>(&m)) {
+            versions = vl->versions;
         } else if (auto* p = std::get_if<Ping>(&m)) {
             send(Pong {p->value});
         } else {
@@ -228,9 +253,11 @@ private:
     }
 
     std::string m_name;
+    std::string m_roomName;
     ReplicaStream m_outbound;
     StreamState m_room;
     ChunkAssembler m_chunks;
+    ChunkAssembler m_txChunks;
     bool m_awaitingSnapshot = false;
     Welcome m_pendingWelcome;
 };
