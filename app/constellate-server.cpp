@@ -119,10 +119,14 @@ int main(int argc, char** argv)
                                         QStringLiteral("N"), QStringLiteral("1000"));
     const QCommandLineOption logLevel(QStringLiteral("log-level"), QStringLiteral("error, warning, info (default) or debug."),
                                       QStringLiteral("L"), QStringLiteral("info"));
+    const QCommandLineOption sendQueue(QStringLiteral("send-queue-kib"),
+                                       QStringLiteral("Unsent data per client before it loses stale presence (default 4096); "
+                                                      "four times this disconnects it."),
+                                       QStringLiteral("KIB"), QStringLiteral("4096"));
     const QCommandLineOption tlsCert(QStringLiteral("tls-cert"), QStringLiteral("PEM certificate: serve wss:// (not in this version yet)."),
                                      QStringLiteral("FILE"));
     const QCommandLineOption tlsKey(QStringLiteral("tls-key"), QStringLiteral("PEM private key for --tls-cert."), QStringLiteral("FILE"));
-    parser.addOptions({port, bind, dataDir, maxClients, logLevel, tlsCert, tlsKey});
+    parser.addOptions({port, bind, dataDir, maxClients, logLevel, sendQueue, tlsCert, tlsKey});
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
@@ -143,6 +147,10 @@ int main(int argc, char** argv)
     options.maxClients = parser.value(maxClients).toInt(&ok);
     if (!ok || options.maxClients < 1)
         return fail(QStringLiteral("--max-clients takes a positive number"), 2);
+    const int queueKib = parser.value(sendQueue).toInt(&ok);
+    if (!ok || queueKib < 16)
+        return fail(QStringLiteral("--send-queue-kib takes a number of at least 16"), 2);
+    options.sendQueueBytes = std::size_t(queueKib) * 1024;
     LogLevel level;
     if (!parseLogLevel(parser.value(logLevel), &level))
         return fail(QStringLiteral("--log-level takes error, warning, info or debug"), 2);

@@ -97,17 +97,6 @@ const ReplicaStream* StreamState::find(PeerIndex peer) const
     return peer < m_peers.size() && m_peers[peer] ? &*m_peers[peer] : nullptr;
 }
 
-std::optional<PeerIndex> StreamState::peerWhoLastMoved(EntityId node) const
-{
-    // The creator is the likeliest to have moved it; then everyone else, in peer order.
-    if (const std::optional<PeerIndex> p = peerOf(node.replica); p && m_peers[*p]->lastTarget == node)
-        return p;
-    for (std::size_t i = 0; i < m_peers.size(); ++i)
-        if (m_peers[i] && m_peers[i]->lastTarget == node)
-            return PeerIndex(i);
-    return std::nullopt;
-}
-
 std::optional<PeerIndex> StreamState::peerOf(ReplicaId replica) const
 {
     auto it = m_byReplica.find(replica);
@@ -159,8 +148,7 @@ std::optional<Transaction> expand(const NodeMove& m, const ReplicaStream& s, con
             out = target->replica;
             return true;
         case Ref::Kind::Id: out = ref.value; return out != 0;
-        case Ref::Kind::Peer:
-        case Ref::Kind::PeerLastOp: {
+        case Ref::Kind::Peer: {
             const ReplicaStream* p = room ? room->find(ref.value) : nullptr;
             if (!p)
                 return false;
@@ -185,14 +173,6 @@ std::optional<Transaction> expand(const NodeMove& m, const ReplicaStream& s, con
             return failed("the sender has moved no node on this link yet");
         target = {s.lastTarget.replica, m.targetCounter};
         break;
-    case NodeMove::Target::PeersLastTarget: {
-        const ReplicaStream* p = room && m.targetReplica.kind == Ref::Kind::Peer ? room->find(m.targetReplica.value)
-                                                                                 : nullptr;
-        if (!p || p->lastTarget.isNull())
-            return failed("target refers to no peer present that has moved a node");
-        target = p->lastTarget;
-        break;
-    }
     case NodeMove::Target::Explicit:
         if (m.targetReplica.kind != Ref::Kind::Id && m.targetReplica.kind != Ref::Kind::Peer)
             return failed("bad target replica");
@@ -214,12 +194,6 @@ std::optional<Transaction> expand(const NodeMove& m, const ReplicaStream& s, con
         if (!replicaOf(m.prevReplica, &target, prev.replica))
             return failed("previous write's replica refers to no peer present");
         prev.counter = m.prevCounter;
-        if (m.prevReplica.kind == Ref::Kind::PeerLastOp) {
-            const ReplicaStream* p = room->find(m.prevReplica.value);
-            if (!p->hasLast)
-                return failed("previous write refers to a peer that has sent nothing");
-            prev.counter = p->lastCounter;
-        }
         if (prev.isNull() || prev.replica == 0)
             return failed("bad previous write");
         break;
@@ -276,10 +250,6 @@ std::optional<NodeMove> compress(const Transaction& t, const ReplicaStream& s, c
     } else if (!s.lastTarget.isNull() && target.replica == s.lastTarget.replica) {
         m.target = NodeMove::Target::LastTargetReplica;
         m.targetCounter = target.counter;
-    } else if (const std::optional<PeerIndex> p = room ? room->peerWhoLastMoved(target) : std::nullopt) {
-        // Moving a node someone else just moved.
-        m.target = NodeMove::Target::PeersLastTarget;
-        m.targetReplica = {Ref::Kind::Peer, *p};
     } else {
         m.target = NodeMove::Target::Explicit;
         m.targetReplica = explicitRef(target.replica);
@@ -293,11 +263,6 @@ std::optional<NodeMove> compress(const Transaction& t, const ReplicaStream& s, c
         m.prev = NodeMove::Prev::Target;
     } else if (prev == sendersLast) {
         m.prev = NodeMove::Prev::SendersLastOp;
-    } else if (const std::optional<PeerIndex> p = room ? room->peerOf(prev.replica) : std::nullopt;
-               p && room->find(*p)->hasLast && room->find(*p)->lastCounter == prev.counter) {
-        // Replacing what another peer just wrote.
-        m.prev = NodeMove::Prev::Explicit;
-        m.prevReplica = {Ref::Kind::PeerLastOp, *p};
     } else {
         m.prev = NodeMove::Prev::Explicit;
         m.prevCounter = prev.counter;

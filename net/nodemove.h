@@ -47,8 +47,6 @@ public:
     std::vector<StreamEntry> entries() const;
     const ReplicaStream* find(PeerIndex peer) const;
     std::optional<PeerIndex> peerOf(ReplicaId replica) const;
-    /// A peer whose last move moved `node` (the node's creator first, else the lowest index).
-    std::optional<PeerIndex> peerWhoLastMoved(EntityId node) const;
     std::size_t size() const { return m_byReplica.size(); }
 
     /// The rule: call for every relayed transaction, in sequence order. Advances the

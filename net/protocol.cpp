@@ -1149,7 +1149,6 @@ void NodeMove::write(std::string& out, Direction d) const
     switch (target) {
     case Target::LastTarget:
     case Target::SendersLastOp: break;
-    case Target::PeersLastTarget: w.varint(targetReplica.value); break;
     case Target::Explicit:
         if (targetReplica.kind == ReplicaRef::Kind::Peer) {
             w.varint(targetReplica.value);
@@ -1162,8 +1161,8 @@ void NodeMove::write(std::string& out, Direction d) const
     case Target::LastTargetReplica: w.varint(targetCounter); break;
     }
     if (prev == Prev::Explicit) {
-        // 0 the sender's replica, 1 the target's, 2 a replica id; from 3 on (to clients):
-        // peer p as 3 + 2 (p - 1), + 1 for "that peer's last operation" (no counter follows).
+        // 0 the sender's replica, 1 the target's, 2 a replica id; from 3 on (to clients
+        // only): the replica at peer k - 2.
         switch (prevReplica.kind) {
         case ReplicaRef::Kind::Origin: w.varint(0); break;
         case ReplicaRef::Kind::TargetReplica: w.varint(1); break;
@@ -1171,11 +1170,9 @@ void NodeMove::write(std::string& out, Direction d) const
             w.varint(2);
             w.u32(prevReplica.value);
             break;
-        case ReplicaRef::Kind::Peer: w.varint(3 + 2 * (std::uint64_t(prevReplica.value) - 1)); break;
-        case ReplicaRef::Kind::PeerLastOp: w.varint(4 + 2 * (std::uint64_t(prevReplica.value) - 1)); break;
+        case ReplicaRef::Kind::Peer: w.varint(std::uint64_t(prevReplica.value) + 2); break;
         }
-        if (prevReplica.kind != ReplicaRef::Kind::PeerLastOp)
-            w.varint(prevCounter);
+        w.varint(prevCounter);
     }
     writeVec3(w, position);
 }
@@ -1187,7 +1184,7 @@ void NodeMove::read(ByteReader& r, DecodeContext& c)
     const std::uint8_t flags = r.u8();
     if (!r.ok())
         return;
-    if ((flags & 7) > std::uint8_t(Target::PeersLastTarget))
+    if ((flags & 7) > std::uint8_t(Target::Explicit))
         r.fail("unknown target code " + std::to_string(flags & 7));
     if (!down && (flags & MoveSeqGap))
         r.fail("a sequence gap only travels to clients");
@@ -1227,12 +1224,6 @@ void NodeMove::read(ByteReader& r, DecodeContext& c)
             targetReplica = {ReplicaRef::Kind::Peer, std::uint32_t(k)};
         }
     }
-    if (target == Target::PeersLastTarget) {
-        const PeerIndex p = readPeer(r, false);
-        if (r.ok() && !down)
-            r.fail("peer references only travel to clients");
-        targetReplica = {ReplicaRef::Kind::Peer, p};
-    }
     if (target == Target::OriginReplica || target == Target::LastTargetReplica || target == Target::Explicit)
         targetCounter = readCounter(r);
     prevReplica = {};
@@ -1246,13 +1237,11 @@ void NodeMove::read(ByteReader& r, DecodeContext& c)
         } else if (k == 2) {
             prevReplica = {ReplicaRef::Kind::Id, readReplica(r)};
         } else if (r.ok()) {
-            const std::uint64_t peer = (k - 3) / 2 + 1;
-            if (!down || peer > MaxPeerIndex)
+            if (!down || k - 2 > MaxPeerIndex)
                 r.fail(down ? "peer index out of range" : "peer references only travel to clients");
-            prevReplica = {(k - 3) % 2 ? ReplicaRef::Kind::PeerLastOp : ReplicaRef::Kind::Peer, std::uint32_t(peer)};
+            prevReplica = {ReplicaRef::Kind::Peer, std::uint32_t(k - 2)};
         }
-        if (prevReplica.kind != ReplicaRef::Kind::PeerLastOp)
-            prevCounter = readCounter(r);
+        prevCounter = readCounter(r);
     }
     position = readVec3(r, "position");
 }

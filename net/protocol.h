@@ -634,7 +634,6 @@ struct NodeMove {
         OriginReplica = 2,     ///< (sender's replica, targetCounter)
         LastTargetReplica = 3, ///< (replica of the last target, targetCounter)
         Explicit = 4,          ///< (targetReplica, targetCounter)
-        PeersLastTarget = 5,   ///< the node peer targetReplica.value moved last (to clients only)
     };
     enum class Prev : std::uint8_t {
         None = 0,
@@ -649,7 +648,6 @@ struct NodeMove {
             TargetReplica = 1, ///< the target's (prev only)
             Id = 2,            ///< `value` is the replica id
             Peer = 3,          ///< `value` is the peer index holding that replica (to clients only)
-            PeerLastOp = 4,    ///< prev only: the last operation of peer `value` (to clients only)
         };
         Kind kind = Kind::Id;
         std::uint32_t value = 0;

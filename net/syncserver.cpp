@@ -34,6 +34,8 @@ constexpr ReplicaId ServerReplica = 0xffffffffu;
 constexpr int CloseGoingAway = 1001;
 constexpr int ClosePolicy = 1008;
 constexpr int CloseTryLater = 1013;
+/// How long a client may write nothing out while its backlog is past the bound.
+constexpr qint64 SlowReaderGraceMs = 2000;
 
 std::uint64_t nowMs()
 {
@@ -80,6 +82,7 @@ struct SyncServer::Session {
     std::string out;           ///< this turn's frame
     std::size_t outMessages = 0;
     std::int64_t unsentBytes = 0; ///< handed to the socket but not yet written
+    QElapsedTimer lastProgress;   ///< since the socket last wrote something out
     std::vector<std::chrono::steady_clock::time_point> arrivals; ///< of messages in `out`, for fan-out latency
     ReplicaStream inbound;         ///< NODE_MOVE decoding state for this link
     ChunkAssembler chunks;
@@ -201,6 +204,7 @@ void SyncServer::onConnected(QWebSocket* socket)
     Session& s = *session;
     s.socket = socket;
     s.lastHeard.start();
+    s.lastProgress.start();
     const QString path = socket->requestUrl().path();
     s.roomName = path.startsWith(QLatin1String("/rooms/")) ? path.mid(7) : QString();
     m_sessions.emplace(socket, std::move(session));
@@ -221,8 +225,10 @@ void SyncServer::onConnected(QWebSocket* socket)
     });
     connect(socket, &QWebSocket::bytesWritten, this, [this, socket](qint64 n) {
         auto it = m_sessions.find(socket);
-        if (it != m_sessions.end())
+        if (it != m_sessions.end()) {
             it->second->unsentBytes = std::max<std::int64_t>(0, it->second->unsentBytes - n);
+            it->second->lastProgress.restart();
+        }
     });
     connect(socket, &QWebSocket::disconnected, this, [this, socket] {
         auto it = m_sessions.find(socket);
@@ -330,11 +336,9 @@ void SyncServer::queue(Session& s, std::string_view message, bool presence)
     if (s.state == Session::State::Closing)
         return;
     const auto limit = std::int64_t(m_options.sendQueueBytes);
-    if (presence && s.unsentBytes > limit) {
-        ++m_metrics.presenceDropped; // a slow reader loses stale presence first, never operations
-        return;
-    }
-    if (s.unsentBytes > 4 * limit) {
+    // A burst can outrun a healthy reader for a moment; a reader is slow when its backlog
+    // is past the bound and the socket has written nothing for a while.
+    if (s.unsentBytes > 4 * limit && s.lastProgress.elapsed() > SlowReaderGraceMs) {
         ++m_metrics.slowDisconnects;
         logWarning(QStringLiteral("slow client dropped room=%1 %2: %3 bytes unsent")
                        .arg(s.roomName, s.who)
@@ -345,6 +349,12 @@ void SyncServer::queue(Session& s, std::string_view message, bool presence)
                         QStringLiteral("not reading fast enough: resume later"));
         return;
     }
+    if (presence && s.unsentBytes > limit) {
+        ++m_metrics.presenceDropped; // a slow reader loses stale presence first, never operations
+        return;
+    }
+    if (message.empty())
+        return;
     s.out.append(message);
     ++s.outMessages;
     scheduleFlush();
@@ -1149,6 +1159,9 @@ void SyncServer::tick()
             dead.push_back(&s);
         else if (quiet > m_options.peerTimeoutMs)
             dead.push_back(&s);
+        else if (s.state == Session::State::Joined && s.unsentBytes > 4 * std::int64_t(m_options.sendQueueBytes)
+                 && s.lastProgress.elapsed() > SlowReaderGraceMs)
+            queue(s, {}, true); // applies the slow-reader rule even when nothing new is sent
         else if (s.state == Session::State::Joined && quiet > m_options.pingIntervalMs / 2) {
             std::string msg;
             appendMessage(msg, Ping {now}, Direction::ToClient);

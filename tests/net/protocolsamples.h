@@ -217,12 +217,7 @@ inline std::vector<Sample> allSamples()
     peers.targetReplica = {NodeMove::ReplicaRef::Kind::Peer, 3};
     peers.prevReplica = {NodeMove::ReplicaRef::Kind::Peer, 4};
     down("NODE_MOVE peers", peers);
-    NodeMove others = move;
-    others.target = NodeMove::Target::PeersLastTarget;
-    others.targetReplica = {NodeMove::ReplicaRef::Kind::Peer, 5};
-    others.prev = NodeMove::Prev::Explicit;
-    others.prevReplica = {NodeMove::ReplicaRef::Kind::PeerLastOp, 5};
-    down("NODE_MOVE after another peer's move", others);
+
     NodeMove codes = move;
     codes.target = NodeMove::Target::LastTargetReplica;
     codes.targetCounter = 40000;

@@ -202,9 +202,13 @@ struct Room {
         c.doc.set(b, node, {Field::Position, {}}, Value(to));
         const Transaction t = c.doc.commit(b);
         const Sent sent = send(c, t);
-        std::printf("move by peer %u of node %s: transaction %zu bytes, NODE_MOVE %zu bytes up, %zu bytes relayed%s\n",
-                    c.peer, node.toString().c_str(), t.bytes().size(), sent.upBytes, sent.downBytes,
-                    sent.downCompact ? "" : " (SYNC_UPDATE)");
+        SyncUpdate whole;
+        whole.origin = c.peer;
+        whole.seq = sent.seq;
+        whole.transaction = t;
+        std::printf("move by peer %u of %s: NODE_MOVE %zu bytes up, %zu relayed%s (SYNC_UPDATE: %zu relayed)\n", c.peer,
+                    node.toString().c_str(), sent.upBytes, sent.downBytes, sent.downCompact ? "" : " (not compact)",
+                    encodeMessage(whole, Direction::ToClient).size());
         return sent;
     }
 
@@ -223,9 +227,10 @@ struct Room {
 TEST(NodeMove, ASequenceOfMovesExpandsToTheSameBytes)
 {
     Room room;
-    Client& a = room.join(1, 0xa1a1a1a1, 1001);
-    Client& b = room.join(2, 0xb2b2b2b2, 1002);
-    Client& c = room.join(3, 0xc3c3c3c3, 1003);
+    // User ids are random 64-bit numbers, as in profiles.
+    Client& a = room.join(1, 0xa1a1a1a1, 0x9e3779b97f4a7c15ull);
+    Client& b = room.join(2, 0xb2b2b2b2, 0xbf58476d1ce4e5b9ull);
+    Client& c = room.join(3, 0xc3c3c3c3, 0x94d049bb133111ebull);
 
     // A creates a graph (a SYNC_UPDATE: there is nothing to be compact against yet).
     TransactionBuilder tb = a.doc.begin();

@@ -362,3 +362,43 @@ TEST_F(ServerTest, NamedVersionsAreSavedListedAndFetched)
     a.send(ListVersions {});
     ASSERT_TRUE(waitFor([&] { return a.versions.size() == 1u; }));
 }
+
+TEST(ServerBackPressure, AClientThatStopsReadingStaysBoundedWhileOthersGetEverything)
+{
+    QTemporaryDir dir;
+    ServerProcess server(dir.path(), {"--send-queue-kib", "256"});
+    ASSERT_TRUE(server.start());
+    TestClient writer(0xc1, 1, "writer");
+    ASSERT_TRUE(writer.join(server.url("busy"), true));
+    TestClient reader(0xc2, 2, "reader");
+    ASSERT_TRUE(reader.join(server.url("busy"), false));
+    TestClient stalled(0xc3, 3, "stalled");
+    ASSERT_TRUE(stalled.join(server.url("busy"), false));
+    // The stalled client stops reading: its socket's receive buffer fills, then the
+    // server's queue for it.
+    stalled.socket.setReadBufferSize(1);
+    stalled.socket.blockSignals(true);
+
+    const std::string label(4000, 'x');
+    const int count = 3000; // about 12 MB of edits: more than the kernel's buffers and the queue bound
+    for (int i = 0; i < count; ++i) {
+        TransactionBuilder t = writer.doc.begin();
+        t.createNode({{{Field::Label, {}}, Value(label + std::to_string(i))}});
+        writer.edit(t);
+        if (i % 10 == 0)
+            QCoreApplication::processEvents(); // the reader keeps up
+    }
+    // Counted, not timed: every message reaches the reader.
+    ASSERT_TRUE(waitFor([&] { return reader.doc.count(EntityKind::Node) == std::size_t(count); }, 60'000))
+        << reader.doc.count(EntityKind::Node) << " errors " << reader.errors.size() << " writer errors "
+        << writer.errors.size() << (writer.errors.empty() ? std::string() : writer.errors[0].message) << "\n"
+        << server.log().toStdString().substr(0, 3000);
+    EXPECT_EQ(reader.doc.canonicalHash(), writer.doc.canonicalHash());
+    // The stalled one was cut off with a reason rather than buffered without bound.
+    QString log;
+    ASSERT_TRUE(waitFor([&] {
+        log += server.log();
+        return log.contains(QStringLiteral("slow client dropped room=busy stalled"));
+    }, 30'000)) << log.toStdString();
+    EXPECT_FALSE(log.contains(QStringLiteral("slow client dropped room=busy reader")));
+}

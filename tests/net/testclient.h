@@ -27,7 +27,7 @@ using constellate::net::RoomSequence;
 /// The real constellate-server process on a free loopback port, with its own data directory.
 class ServerProcess {
 public:
-    explicit ServerProcess(const QString& dataDir) : m_dataDir(dataDir) {}
+    explicit ServerProcess(const QString& dataDir, QStringList extra = {}) : m_dataDir(dataDir), m_extra(std::move(extra)) {}
     ~ServerProcess() { kill(); }
 
     bool start()
@@ -35,7 +35,8 @@ public:
         m_process = std::make_unique<QProcess>();
         m_process->setProcessChannelMode(QProcess::SeparateChannels);
         m_process->start(QStringLiteral(CONSTELLATE_SERVER),
-                         {"--port", "0", "--bind", "127.0.0.1", "--data-dir", m_dataDir, "--log-level", "info"});
+                         QStringList {"--port", "0", "--bind", "127.0.0.1", "--data-dir", m_dataDir, "--log-level", "info"}
+                             + m_extra);
         if (!m_process->waitForStarted(10'000))
             return false;
         QByteArray out;
@@ -70,6 +71,7 @@ public:
 
 private:
     QString m_dataDir;
+    QStringList m_extra;
     std::unique_ptr<QProcess> m_process;
     quint16 m_port = 0;
 };
