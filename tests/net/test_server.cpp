@@ -402,3 +402,32 @@ TEST(ServerBackPressure, AClientThatStopsReadingStaysBoundedWhileOthersGetEveryt
     }, 30'000)) << log.toStdString();
     EXPECT_FALSE(log.contains(QStringLiteral("slow client dropped room=busy reader")));
 }
+
+TEST(ServerEpochs, AReplacedDataDirectoryIsBroughtUpToDateByVersionVectors)
+{
+    QTemporaryDir first, second;
+    Resume held;
+    TestClient alice(0xd1, 1, "alice");
+    {
+        ServerProcess server(first.path());
+        ASSERT_TRUE(server.start());
+        ASSERT_TRUE(alice.join(server.url("moved"), true));
+        for (int i = 0; i < 10; ++i)
+            alice.addNode("n" + std::to_string(i));
+        ASSERT_TRUE(waitFor([&] { return alice.acknowledged(alice.sent.back()); }));
+        held = {alice.welcome->epoch, alice.committed};
+        server.kill();
+    }
+    // Another host, empty: the room is created again from alice's copy.
+    ServerProcess server(second.path());
+    ASSERT_TRUE(server.start());
+    alice.socket.abort();
+    ASSERT_TRUE(alice.join(server.url("moved"), true, Role::Editor, held));
+    EXPECT_NE(alice.welcome->epoch, held.epoch);
+    EXPECT_EQ(alice.welcome->sync, SyncMode::VersionVectors);
+    ASSERT_TRUE(waitFor([&] { return alice.resentAfterEpochChange == 10u; }));
+    TestClient bob(0xd2, 2, "bob");
+    ASSERT_TRUE(bob.join(server.url("moved"), false));
+    ASSERT_TRUE(waitFor([&] { return bob.doc.count(EntityKind::Node) == 10u; }));
+    EXPECT_EQ(bob.doc.canonicalHash(), alice.doc.canonicalHash());
+}

@@ -107,6 +107,7 @@ public:
         h.resume = resume;
         h.ownerToken = ownerToken;
         h.canAnswerChallenge = !accessKey.isEmpty();
+        h.hasDocument = !sent.empty();
         m_roomName = url.path().mid(7).toStdString();
         send(h);
         return waitFor([&] { return welcome.has_value() || !errors.empty(); }) && welcome.has_value();
@@ -166,6 +167,7 @@ public:
     RoomSequence committed = 0;
     std::uint32_t ackedCounter = 0;
     std::size_t nodeMovesReceived = 0;
+    std::size_t resentAfterEpochChange = 0;
 
 private:
     void onFrame(const std::string& frame)
@@ -198,6 +200,8 @@ private:
                 welcome = *w;
             else
                 m_pendingWelcome = *w;
+            if (w->sync == SyncMode::VersionVectors)
+                send(VersionVectorExchange {doc.versionVector()});
         } else if (auto* c = std::get_if<SnapshotChunk>(&m)) {
             std::string error;
             if (m_chunks.add(*c, &error) == ChunkAssembler::Status::Complete) {
@@ -245,6 +249,17 @@ private:
                                     .toStdString();
             challenged = true;
             send(proof);
+        } else if (auto* vv = std::get_if<VersionVectorExchange>(&m)) {
+            // Another epoch: send what the server lacks.
+            for (const Transaction& t : sent) {
+                if (vv->vector.contains(t.header().replica, t.header().firstCounter, t.header().lastCounter()))
+                    continue;
+                SyncUpdate missing;
+                missing.transaction = t;
+                for (const std::string& part : encodeTransaction(missing, Direction::ToServer))
+                    sendRaw(QByteArray(part.data(), qsizetype(part.size())));
+                ++resentAfterEpochChange;
+            }
         } else if (auto* vl = std::get_if<VersionList>(&m)) {
             versions = vl->versions;
         } else if (auto* p = std::get_if<Ping>(&m)) {
