@@ -449,7 +449,7 @@ void SyncServer::handleMessage(Session& s, std::uint8_t type, std::string_view b
         Limits limits;
         limits.maxMessageBytes = m_options.maxMessageBytes;
         if (!decodeBody(body, Direction::ToServer, u, &e, limits)) {
-            sendError(s, int(e.code), e.message, type);
+            malformedTransaction(s, e, type);
             return;
         }
         advance(s.inbound, u.transaction);
@@ -460,13 +460,13 @@ void SyncServer::handleMessage(Session& s, std::uint8_t type, std::string_view b
         NodeMove m;
         DecodeError e;
         if (!decodeBody(body, Direction::ToServer, m, &e)) {
-            sendError(s, int(e.code), e.message, type);
+            malformedTransaction(s, e, type);
             return;
         }
         std::string error;
         std::optional<Transaction> tx = expandNodeMove(m, s.inbound, &error);
         if (!tx) {
-            sendError(s, int(ErrorCode::Malformed), "NODE_MOVE: " + error, type);
+            malformedTransaction(s, DecodeError {ErrorCode::Malformed, "NODE_MOVE: " + error}, type);
             return;
         }
         advance(s.inbound, *tx);
@@ -477,13 +477,13 @@ void SyncServer::handleMessage(Session& s, std::uint8_t type, std::string_view b
         TransactionChunk c;
         DecodeError e;
         if (!decodeBody(body, Direction::ToServer, c, &e)) {
-            sendError(s, int(e.code), e.message, type);
+            malformedTransaction(s, e, type);
             return;
         }
         std::string error;
         const auto status = s.chunks.add(c, &error);
         if (status == ChunkAssembler::Status::Error)
-            sendError(s, int(ErrorCode::Malformed), "TRANSACTION_CHUNK: " + error, type);
+            malformedTransaction(s, DecodeError {ErrorCode::Malformed, "TRANSACTION_CHUNK: " + error}, type);
         else if (status == ChunkAssembler::Status::Complete)
             handleTransactionBytes(s, s.chunks.take(), false);
         return;
@@ -511,11 +511,19 @@ void SyncServer::handleTransactionBytes(Session& s, std::string bytes, bool anno
     TransactionLimits limits;
     std::optional<Transaction> t = Transaction::decode(std::move(bytes), &error, limits);
     if (!t) {
-        sendError(s, int(ErrorCode::Malformed), error, std::uint8_t(MessageType::TransactionChunk));
+        malformedTransaction(s, DecodeError {ErrorCode::Malformed, error}, std::uint8_t(MessageType::TransactionChunk));
         return;
     }
     advance(s.inbound, *t);
     acceptTransaction(s, std::move(*t));
+}
+
+void SyncServer::malformedTransaction(Session& s, const DecodeError& e, std::uint8_t type)
+{
+    // The link's NODE_MOVE stream state is unknown after this: the client must resume
+    // and re-send from its journal (docs/protocol.md, "After the handshake").
+    sendError(s, int(e.code), e.message, type, true);
+    drop(s, ClosePolicy, QStringLiteral("malformed transaction"));
 }
 
 void SyncServer::acceptTransaction(Session& s, Transaction t)

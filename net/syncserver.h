@@ -15,6 +15,9 @@ class QWebSocket;
 
 namespace constellate {
 class Transaction;
+namespace net::protocol {
+struct DecodeError;
+}
 }
 
 namespace constellate::net {
@@ -71,6 +74,7 @@ private:
     void finishJoin(Session& s, Room& room, bool created, const QString& ownerToken);
     void handleTransactionBytes(Session& s, std::string bytes, bool annotations);
     void acceptTransaction(Session& s, constellate::Transaction t);
+    void malformedTransaction(Session& s, const protocol::DecodeError& e, std::uint8_t type);
     void relayPresence(Session& s, std::uint8_t type, std::string_view body);
     void handleAdmin(Session& s, std::uint8_t type, std::string_view body);
     void sendError(Session& s, int code, const std::string& message, std::uint8_t about = 0, bool fatal = false);

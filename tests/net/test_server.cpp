@@ -166,12 +166,17 @@ TEST_F(ServerTest, MalformedAndUnknownFramesAreAnsweredWhileOthersCarryOn)
     TestClient b(0x32, 2, "b");
     ASSERT_TRUE(b.join(server.url("noisy"), false));
     b.sendRaw(QByteArray("\x02\x7f\x00", 3));                     // an unknown type
-    b.sendRaw(QByteArray("\x05\x50\xff\xff\xff\xff", 6));         // a garbled SYNC_UPDATE
     b.sendRaw(QByteArray("\xff\xff\xff\xff\x7f", 5));             // an absurd length
-    b.socket.sendTextMessage(QStringLiteral("hello?"));           // text frames are refused
+    b.sendRaw(QByteArray("\x05\x50\xff\xff\xff\xff", 6));         // a garbled SYNC_UPDATE: fatal
     ASSERT_TRUE(waitFor([&] { return b.errors.size() >= 3; }));
     EXPECT_TRUE(hasError(b, ErrorCode::UnknownType));
+    EXPECT_TRUE(hasError(b, ErrorCode::Oversize));
     EXPECT_TRUE(hasError(b, ErrorCode::Malformed));
+    EXPECT_TRUE(b.errors.back().fatal);
+    TestClient t(0x34, 4, "t");
+    ASSERT_TRUE(t.join(server.url("noisy"), false));
+    t.socket.sendTextMessage(QStringLiteral("hello?")); // text frames are refused
+    ASSERT_TRUE(waitFor([&] { return hasError(t, ErrorCode::Malformed); }));
     // The room goes on.
     const EntityId n = a.addNode("still here");
     TestClient c(0x33, 3, "c");
