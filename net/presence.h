@@ -68,7 +68,8 @@ struct PackedVrPose {
 /// 32.767 m from their reference are clamped). Derived in docs/protocol.md and asserted by
 /// tests/net/test_presence.cpp.
 constexpr double MaxPositionErrorMetres = 0.0005;
-/// First-order bound 4 * sqrt(3) * e with e = sqrt(2) / (2 * (RotationLevels - 1)).
+/// The first-order bound is 4 * sqrt(3) * e = 0.1728 degrees, with e = sqrt(2) / (2 *
+/// (RotationLevels - 1)) half a level; this leaves room for second-order terms and float32.
 constexpr double MaxRotationErrorDegrees = 0.175;
 
 /// Non-finite input becomes the origin / no rotation; a quaternion need not be normalized.

@@ -329,8 +329,8 @@ void readChunk(ByteReader& r, DecodeContext& c, std::uint64_t& total, std::uint6
         r.fail("chunk runs past the declared total");
     } else if (last != (offset + rest.size() == total)) {
         r.fail(last ? "last chunk ends before the total" : "chunk reaches the total but is not marked last");
-    } else if (rest.empty() && !last) {
-        r.fail("empty chunk");
+    } else if (rest.empty() && total != 0) {
+        r.fail("empty chunk"); // only an empty whole travels as one empty chunk
     }
     if (r.ok())
         data.assign(rest);
@@ -1492,7 +1492,7 @@ constexpr std::size_t ChunkOverhead = 64;
 
 std::size_t chunkDataBytes(std::size_t maxMessageBytes)
 {
-    return maxMessageBytes > 2 * ChunkOverhead ? maxMessageBytes - ChunkOverhead : ChunkOverhead;
+    return maxMessageBytes > ChunkOverhead ? maxMessageBytes - ChunkOverhead : 1;
 }
 
 std::vector<std::string> encodeTransaction(const SyncUpdate& update, Direction d, std::size_t maxMessageBytes)

@@ -821,7 +821,8 @@ private:
 
 // ---- chunking --------------------------------------------------------------------------
 
-/// The data bytes per chunk that keep every chunk message within maxMessageBytes.
+/// The data bytes per chunk that keep every chunk message within maxMessageBytes (which
+/// must exceed 64: a chunk's header takes up to that).
 std::size_t chunkDataBytes(std::size_t maxMessageBytes);
 
 /// A transaction as messages: one SYNC_UPDATE/ANNOTATION_UPDATE when it fits the limit,

@@ -92,6 +92,7 @@ struct SyncServer::Session {
     std::map<std::uint8_t, std::uint64_t> lastPresenceMs;
     std::uint64_t windowStartMs = 0;
     int windowMessages = 0;
+    bool overRate = false; ///< this message is past the per-second limit
     int recentErrors = 0;
 };
 
@@ -290,16 +291,26 @@ void SyncServer::onFrame(Session& s, const QByteArray& frame)
     }
     FrameReader reader(std::string_view(frame.constData(), std::size_t(frame.size())), m_options.maxMessageBytes);
     FrameItem item;
+    bool toldToSlowDown = false;
     while (reader.next(item) && s.state != Session::State::Closing) {
         ++m_metrics.messagesIn;
-        if (++s.windowMessages > m_options.messagesPerSecond) {
-            sendError(s, int(ErrorCode::RateLimited), "more than " + std::to_string(m_options.messagesPerSecond)
-                          + " messages a second: slow down");
-            return; // the rest of this frame is dropped
-        }
+        s.overRate = ++s.windowMessages > m_options.messagesPerSecond;
         if (!item.ok()) {
             const Error e = item.error();
             sendError(s, e.code, e.message, item.type);
+            continue;
+        }
+        const auto t = MessageType(item.type);
+        const bool transaction = t == MessageType::SyncUpdate || t == MessageType::AnnotationUpdate
+            || t == MessageType::NodeMove || t == MessageType::TransactionChunk;
+        if (s.overRate && !transaction && s.state == Session::State::Joined) {
+            // Past the rate: presence and requests are dropped. Transaction messages are
+            // still decoded (the link's NODE_MOVE state must follow them) and refused.
+            if (!toldToSlowDown)
+                sendError(s, int(ErrorCode::RateLimited),
+                          "more than " + std::to_string(m_options.messagesPerSecond) + " messages a second: slow down",
+                          item.type);
+            toldToSlowDown = true;
             continue;
         }
         handleMessage(s, item.type, item.body);
@@ -540,6 +551,9 @@ void SyncServer::acceptTransaction(Session& s, Transaction t)
         appendMessage(msg, e, Direction::ToClient);
         queue(s, msg);
     };
+    if (s.overRate)
+        return refuse(ErrorCode::RateLimited, "more than " + std::to_string(m_options.messagesPerSecond)
+                          + " messages a second: this edit was refused; send it again later");
     if (s.role == Role::Viewer)
         return refuse(ErrorCode::RoleRefused, "viewers cannot edit this room");
     if (h.author != s.hello.user)

@@ -1,6 +1,6 @@
 // Fuzzes GraphDocument::mergeSnapshot. Properties beyond "no crash, no UB, no leak": a
-// refused snapshot changes nothing; an accepted one merges idempotently and commutes with
-// the seed (a join), and the result survives its own snapshot round trip.
+// refused snapshot changes nothing; an accepted one merges idempotently, and what it
+// holds survives its own snapshot round trip.
 
 #include "fuzzsupport.h"
 
@@ -25,13 +25,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(doc.mergeSnapshot(input, &error));
     FUZZ_CHECK(doc.canonicalHash() == hash);
 
-    GraphDocument other(0x77777777, 9, fuzz::fixedClock());
-    FUZZ_CHECK(other.mergeSnapshot(input, &error));
-    fuzz::seed(other);
-    FUZZ_CHECK(other.canonicalHash() == hash);
-
     GraphDocument copy(0x66666666, 8, fuzz::fixedClock());
     FUZZ_CHECK(copy.mergeSnapshot(doc.encodeSnapshot(), &error));
     FUZZ_CHECK(copy.canonicalHash() == hash);
+
+    // Into an empty document, and back out: the snapshot's content survives a round trip.
+    GraphDocument fresh(0x77777777, 9, fuzz::fixedClock());
+    FUZZ_CHECK(fresh.mergeSnapshot(input, &error));
+    GraphDocument again(0x55555555, 7, fuzz::fixedClock());
+    FUZZ_CHECK(again.mergeSnapshot(fresh.encodeSnapshot(), &error));
+    FUZZ_CHECK(again.canonicalHash() == fresh.canonicalHash());
+    // (Merging commutes only when equal stamps mean equal values, which a fuzzed snapshot
+    // need not respect: a forged register may reuse the seed's operation ids.)
     return 0;
 }

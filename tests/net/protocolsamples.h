@@ -118,10 +118,10 @@ inline std::vector<Sample> allSamples()
     tc.offset = 2;
     tc.last = true;
     tc.data = "3456";
-    up("TRANSACTION_CHUNK", tc);
+    up("TRANSACTION_CHUNK to server", tc);
     tc.origin = 4;
     tc.seq = 100;
-    down("TRANSACTION_CHUNK", tc);
+    down("TRANSACTION_CHUNK to clients", tc);
 
     down("ACK", Ack {0x1a2b3c4d, 17, 100});
     down("COMMITTED", Committed {100});
