@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Quick start command 2: installs what is missing, builds, and runs every test twice:
+# Quick start command 2: installs what is missing, builds, runs every test twice, then fuzzes:
 #   1. build/       RelWithDebInfo                      (ctest -j2)
 #   2. build-asan/  Debug -O1 with ASan+UBSan, no bench (ctest -j2, leaks checked)
+#   3. build-fuzz/  the libFuzzer targets of every decoder, 20 s each (scripts/fuzz.sh)
 #
-#   scripts/test.sh              both passes
+#   scripts/test.sh              all three passes
 #   scripts/test.sh --no-asan    only the first pass
 #   scripts/test.sh --asan-only  only the sanitizer pass
+#   scripts/test.sh --no-fuzz    without the fuzzing pass (FUZZ_SECONDS=N: seconds per target)
 #
 # Works from any directory. Exits non-zero on any failure. Its last lines are ctest's
 # summary lines, then one combined line "N passed, M failed" over all passes (read by CI;
@@ -19,12 +21,14 @@ readonly ROOT
 
 run_plain=1
 run_asan=1
+run_fuzz=1
 for arg in "$@"; do
     case "$arg" in
         --no-asan) run_asan=0 ;;
-        --asan-only) run_plain=0 ;;
+        --asan-only) run_plain=0 run_fuzz=0 ;;
+        --no-fuzz) run_fuzz=0 ;;
         -h | --help)
-            sed -n '2,14s/^# \{0,1\}//p' "$0"
+            sed -n '2,16s/^# \{0,1\}//p' "$0"
             exit 0
             ;;
         *)
@@ -166,6 +170,19 @@ if [[ $run_asan -eq 1 ]]; then
 
     phase "test: build-asan/ (ASan+UBSan)"
     run_tests "$ROOT/build-asan" "build-asan/ (ASan+UBSan):"
+    phase_done
+fi
+
+if [[ $run_fuzz -eq 1 ]]; then
+    # Bounded: every decoder that reads client input, fuzzed for a fixed time each.
+    phase "fuzz: build-fuzz/ (libFuzzer, ${FUZZ_SECONDS:-20} s per target)"
+    if FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash "$ROOT/scripts/fuzz.sh"; then
+        summaries+=("build-fuzz/ (libFuzzer):" "every fuzz target ran its time without a finding")
+    else
+        any_failed=1
+        total_failed=$((total_failed + 1))
+        summaries+=("build-fuzz/ (libFuzzer):" "a fuzz target found a problem or did not build: see above")
+    fi
     phase_done
 fi
 
