@@ -89,7 +89,11 @@ struct SyncServer::Session {
     QElapsedTimer lastHeard;
     std::string serverNonce;
     bool wantsOwner = false;
-    std::map<std::uint8_t, std::uint64_t> lastPresenceMs;
+    struct PresenceBucket {
+        double tokens = 4;
+        std::uint64_t lastMs = 0;
+    };
+    std::map<std::uint8_t, PresenceBucket> presenceBuckets;
     std::uint64_t windowStartMs = 0;
     int windowMessages = 0;
     bool overRate = false; ///< this message is past the per-second limit
@@ -120,6 +124,9 @@ struct SyncServer::Room {
     /// The latest relay of each presence type per peer, for newcomers.
     std::map<PeerIndex, std::map<std::uint8_t, std::string>> presence;
     bool commitQueued = false;
+    /// The last compressed snapshot and the sequence it reflects: joins in a row share it.
+    RoomSequence snapshotCacheSeq = 0;
+    std::string snapshotCache;
 };
 
 SyncServer::SyncServer(ServerOptions options, QObject* parent)
@@ -688,13 +695,21 @@ void SyncServer::relayPresence(Session& s, std::uint8_t type, std::string_view b
         sendError(s, int(e.code), e.message, type);
         return;
     }
-    // Only the latest presence matters: past the rate cap, an update is dropped.
+    // Only the latest presence matters: past the rate cap an update is dropped. A token
+    // bucket (a burst of 4) so that two updates the server happens to process back to
+    // back, after a stall, are both relayed.
     const std::uint64_t now = nowMs();
-    const auto minInterval = std::uint64_t(1000 / std::max(1, m_options.presenceHz));
-    std::uint64_t& last = s.lastPresenceMs[type];
-    if (type != std::uint8_t(MessageType::PresenceStatus) && now - last < minInterval && last != 0)
-        return;
-    last = now;
+    Session::PresenceBucket& bucket = s.presenceBuckets[type];
+    if (bucket.lastMs != 0)
+        bucket.tokens = std::min(4.0, bucket.tokens + double(now - bucket.lastMs) * m_options.presenceHz / 1000.0);
+    bucket.lastMs = now;
+    if (type != std::uint8_t(MessageType::PresenceStatus)) {
+        if (bucket.tokens < 1) {
+            ++m_metrics.presenceDropped;
+            return;
+        }
+        bucket.tokens -= 1;
+    }
     const auto arrived = std::chrono::steady_clock::now();
     std::string relay;
     appendRelayed(relay, MessageType(type), s.peer, body);
@@ -997,9 +1012,14 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
 
 void SyncServer::sendSnapshot(Session& s, Room& room)
 {
-    const std::string compressed = compressSnapshot(room.doc->encodeSnapshot());
+    // Encoding and compressing a large room takes most of a second: done once per state,
+    // not once per joiner.
+    if (room.snapshotCache.empty() || room.snapshotCacheSeq != room.lastAssigned) {
+        room.snapshotCache = compressSnapshot(room.doc->encodeSnapshot());
+        room.snapshotCacheSeq = room.lastAssigned;
+    }
     for (const std::string& m :
-         encodeSnapshot(compressed, 0, room.lastAssigned, Compression::Zlib, m_options.maxMessageBytes))
+         encodeSnapshot(room.snapshotCache, 0, room.lastAssigned, Compression::Zlib, m_options.maxMessageBytes))
         queue(s, m);
 }
 
