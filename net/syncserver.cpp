@@ -88,7 +88,6 @@ struct SyncServer::Session {
     ChunkAssembler chunks;
     QElapsedTimer lastHeard;
     std::string serverNonce;
-    bool wantsOwner = false;
     struct PresenceBucket {
         double tokens = 4;
         std::uint64_t lastMs = 0;
@@ -123,7 +122,6 @@ struct SyncServer::Room {
     std::deque<PendingAck> pendingAcks;
     /// The latest relay of each presence type per peer, for newcomers.
     std::map<PeerIndex, std::map<std::uint8_t, std::string>> presence;
-    bool commitQueued = false;
     /// The last compressed snapshot and the sequence it reflects: joins in a row share it.
     RoomSequence snapshotCacheSeq = 0;
     std::string snapshotCache;
@@ -503,7 +501,7 @@ void SyncServer::handleMessage(Session& s, std::uint8_t type, std::string_view b
         if (status == ChunkAssembler::Status::Error)
             malformedTransaction(s, DecodeError {ErrorCode::Malformed, "TRANSACTION_CHUNK: " + error}, type);
         else if (status == ChunkAssembler::Status::Complete)
-            handleTransactionBytes(s, s.chunks.take(), false);
+            handleTransactionBytes(s, s.chunks.take());
         return;
     }
     case MessageType::SelectionUpdate:
@@ -522,9 +520,8 @@ void SyncServer::handleMessage(Session& s, std::uint8_t type, std::string_view b
     }
 }
 
-void SyncServer::handleTransactionBytes(Session& s, std::string bytes, bool annotations)
+void SyncServer::handleTransactionBytes(Session& s, std::string bytes)
 {
-    (void)annotations;
     std::string error;
     TransactionLimits limits;
     std::optional<Transaction> t = Transaction::decode(std::move(bytes), &error, limits);

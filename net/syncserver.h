@@ -72,7 +72,7 @@ private:
     void handleMessage(Session& s, std::uint8_t type, std::string_view body);
     void handleHello(Session& s, std::string_view body);
     void finishJoin(Session& s, Room& room, bool created, const QString& ownerToken);
-    void handleTransactionBytes(Session& s, std::string bytes, bool annotations);
+    void handleTransactionBytes(Session& s, std::string bytes);
     void acceptTransaction(Session& s, constellate::Transaction t);
     void malformedTransaction(Session& s, const protocol::DecodeError& e, std::uint8_t type);
     void relayPresence(Session& s, std::uint8_t type, std::string_view body);
