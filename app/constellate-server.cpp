@@ -6,6 +6,7 @@
 #include "roomstore.h"
 #include "serverlog.h"
 #include "syncserver.h"
+#include "tlscredentials.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -103,7 +104,9 @@ int main(int argc, char** argv)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "The Constellate sync server: rooms of editors over WebSockets at ws://HOST:PORT/rooms/NAME,\n"
-        "every acknowledged edit kept in SQLite. Plain HTTP on the same port: /healthz, /metrics.\n\n"
+        "every acknowledged edit kept in SQLite. Plain HTTP on the same port: /healthz, /metrics.\n"
+        "With --tls-cert and --tls-key, TLS on that port instead: wss://HOST:PORT/rooms/NAME and\n"
+        "https://HOST:PORT/healthz, /metrics.\n\n"
         "Administration: constellate-server rooms list | export NAME FILE | delete NAME --data-dir DIR"));
     parser.addHelpOption();
     parser.addVersionOption();
@@ -123,10 +126,23 @@ int main(int argc, char** argv)
                                        QStringLiteral("Unsent data per client before it loses stale presence (default 4096); "
                                                       "four times this disconnects it."),
                                        QStringLiteral("KIB"), QStringLiteral("4096"));
-    const QCommandLineOption tlsCert(QStringLiteral("tls-cert"), QStringLiteral("PEM certificate: serve wss:// (not in this version yet)."),
+    const QCommandLineOption awayAfter(QStringLiteral("away-after"),
+                                       QStringLiteral("Seconds without an edit or presence update after which a user is shown "
+                                                      "away to the others (default 120; 0: never)."),
+                                       QStringLiteral("SECONDS"), QStringLiteral("120"));
+    const QCommandLineOption parallelFanOut(
+        QStringLiteral("parallel-fanout-from"),
+        QStringLiteral("Write a relay on two threads when it goes to at least this many clients (default 64; 0: one "
+                       "thread)."),
+        QStringLiteral("N"), QStringLiteral("64"));
+    const QCommandLineOption tlsCert(QStringLiteral("tls-cert"),
+                                     QStringLiteral("PEM certificate, then any intermediates: serve wss:// and https:// "
+                                                    "(only) on the port. Needs --tls-key."),
                                      QStringLiteral("FILE"));
-    const QCommandLineOption tlsKey(QStringLiteral("tls-key"), QStringLiteral("PEM private key for --tls-cert."), QStringLiteral("FILE"));
-    parser.addOptions({port, bind, dataDir, maxClients, logLevel, sendQueue, tlsCert, tlsKey});
+    const QCommandLineOption tlsKey(QStringLiteral("tls-key"),
+                                    QStringLiteral("PEM private key (RSA or EC, no passphrase) of --tls-cert."),
+                                    QStringLiteral("FILE"));
+    parser.addOptions({port, bind, dataDir, maxClients, logLevel, sendQueue, awayAfter, parallelFanOut, tlsCert, tlsKey});
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
@@ -151,12 +167,28 @@ int main(int argc, char** argv)
     if (!ok || queueKib < 16)
         return fail(QStringLiteral("--send-queue-kib takes a number of at least 16"), 2);
     options.sendQueueBytes = std::size_t(queueKib) * 1024;
+    const int awaySeconds = parser.value(awayAfter).toInt(&ok);
+    if (!ok || awaySeconds < 0 || awaySeconds > 7 * 24 * 3600)
+        return fail(QStringLiteral("--away-after takes a number of seconds from 0 (never) to 604800"), 2);
+    options.awayAfterMs = awaySeconds * 1000;
+    const int fanOutFrom = parser.value(parallelFanOut).toInt(&ok);
+    if (!ok || fanOutFrom < 0)
+        return fail(QStringLiteral("--parallel-fanout-from takes a number of clients (0: never)"), 2);
+    options.parallelFanOutFrom = std::size_t(fanOutFrom);
     LogLevel level;
     if (!parseLogLevel(parser.value(logLevel), &level))
         return fail(QStringLiteral("--log-level takes error, warning, info or debug"), 2);
     setLogLevel(level);
-    if (parser.isSet(tlsCert) || parser.isSet(tlsKey))
-        return fail(QStringLiteral("TLS (wss://) is not available in this version yet; run behind a TLS proxy or on a trusted LAN"), 2);
+    if (parser.isSet(tlsCert) != parser.isSet(tlsKey))
+        return fail(QStringLiteral("--tls-cert and --tls-key go together: give both for wss://, or neither for ws://"), 2);
+    if (parser.isSet(tlsCert)) {
+        QString tlsError;
+        std::optional<TlsCredentials> tls
+            = TlsCredentials::load(parser.value(tlsCert), parser.value(tlsKey), &tlsError);
+        if (!tls)
+            return fail(tlsError, 2);
+        options.tls = std::move(*tls);
+    }
     options.dataDir = parser.value(dataDir);
 
     SyncServer server(options);
@@ -164,6 +196,13 @@ int main(int argc, char** argv)
     if (!server.start(&error))
         return fail(error);
     logInfo(QStringLiteral("listening on %1 port %2, data in %3").arg(options.bind.toString()).arg(server.port()).arg(options.dataDir));
+    if (!options.tls.isEmpty()) {
+        const QSslCertificate& certificate = options.tls.chain.first();
+        logInfo(QStringLiteral("TLS only: wss://HOST:%1/rooms/NAME, https://HOST:%1/healthz; certificate %2 (%3, until %4)")
+                    .arg(server.port())
+                    .arg(options.tls.certFile, certificate.subjectDisplayName(),
+                         certificate.expiryDate().toUTC().toString(Qt::ISODate)));
+    }
     // Tests and scripts read the port from this line when they asked for port 0.
     std::printf("constellate-server listening on port %u\n", server.port());
     std::fflush(stdout);

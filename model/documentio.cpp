@@ -244,7 +244,9 @@ void exportGraphFile(const GraphDocument& document, const std::string& path)
 
 namespace {
 constexpr char NativeMagic[12] = {'C', 'O', 'N', 'S', 'T', 'E', 'L', 'L', 'A', 'T', 'E', '\0'};
-constexpr std::uint32_t NativeVersion = 1;
+/// 2: the snapshot inside is GraphDocument's snapshot version 2. Version 1 files (snapshot
+/// version 1) are still read; a version 1 reader refuses version 2 files as newer.
+constexpr std::uint32_t NativeVersion = 2;
 } // namespace
 
 void saveNative(const GraphDocument& document, const std::string& path)
@@ -269,10 +271,10 @@ void loadNative(GraphDocument& document, const std::string& path)
         throw ImportError(path, 0, 0, "not a Constellate file (no CONSTELLATE header)");
     std::uint32_t version = 0;
     std::memcpy(&version, bytes.constData() + sizeof NativeMagic, 4);
-    if (version != NativeVersion)
+    if (version == 0 || version > NativeVersion)
         throw ImportError(path, 0, 0,
                           "written by a newer Constellate (file format " + std::to_string(version)
-                              + ", this version reads " + std::to_string(NativeVersion) + ")");
+                              + ", this version reads up to " + std::to_string(NativeVersion) + ")");
     const QByteArray snapshot = qUncompress(bytes.mid(sizeof NativeMagic + 4));
     if (snapshot.isEmpty())
         throw ImportError(path, 0, 0, "the file is damaged (its compressed content does not unpack)");

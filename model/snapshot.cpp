@@ -12,7 +12,12 @@ namespace constellate {
 
 namespace {
 
-constexpr std::uint8_t SnapshotVersion = 1;
+/// Version 2 delta-codes what version 1 wrote in full (ids, timestamps and operation ids
+/// as 8-byte integers): consecutive entities and registers mostly share a replica and
+/// differ by small counters and clock steps, so each costs a byte or two (a 100,000-node
+/// room: 22.6 MB as version 1, 9.1 MB as version 2; docs/benchmarks.md). Version 1 is
+/// still read: native files and stored snapshots written before it.
+constexpr std::uint8_t SnapshotVersion = 2;
 constexpr std::size_t MaxString = 16 * 1024 * 1024;
 
 struct ParsedRegister {
@@ -29,11 +34,78 @@ struct ParsedEntity {
     std::vector<ParsedRegister> registers;
 };
 
+/// Version 2's running values: each field is written as its difference from the last.
+struct DeltaState {
+    std::uint64_t hlc = 0;     ///< the last clock value (a creation or a register's stamp)
+    std::uint32_t idCounter = 0;
+    std::uint32_t opCounter = 0;
+};
+
+std::int64_t difference(std::uint64_t now, std::uint64_t before)
+{
+    return std::int64_t(now - before); // modulo 2^64; the reader adds it back the same way
+}
+
+/// The replicas that appear in a snapshot's ids, sorted: ids name them by index.
+class ReplicaTable {
+public:
+    void note(OpId id)
+    {
+        if (!id.isNull())
+            m_ids.push_back(id.replica);
+    }
+    void finish()
+    {
+        std::sort(m_ids.begin(), m_ids.end());
+        m_ids.erase(std::unique(m_ids.begin(), m_ids.end()), m_ids.end());
+    }
+    const std::vector<ReplicaId>& ids() const { return m_ids; }
+    std::uint64_t indexOf(ReplicaId r) const
+    {
+        return std::uint64_t(std::lower_bound(m_ids.begin(), m_ids.end(), r) - m_ids.begin());
+    }
+
+private:
+    std::vector<ReplicaId> m_ids;
+};
+
+/// An operation id as (replica index + 1, or 0 for none) and its counter's difference
+/// from `previous`.
+void writeRef(ByteWriter& w, const ReplicaTable& table, OpId id, std::uint32_t& previous)
+{
+    if (id.isNull()) {
+        w.varint(0);
+        return;
+    }
+    w.varint(table.indexOf(id.replica) + 1);
+    w.zigzag(std::int64_t(id.counter) - std::int64_t(previous));
+    previous = id.counter;
+}
+
+OpId readRef(ByteReader& r, const std::vector<ReplicaId>& table, std::uint32_t& previous)
+{
+    const std::uint64_t index = r.varint();
+    if (!r.ok() || index == 0)
+        return {};
+    if (index > table.size()) {
+        r.fail("replica index out of range");
+        return {};
+    }
+    const std::int64_t counter = std::int64_t(previous) + r.zigzag();
+    if (r.ok() && (counter <= 0 || counter > std::int64_t(UINT32_MAX))) {
+        r.fail("operation counter out of range");
+        return {};
+    }
+    previous = std::uint32_t(counter);
+    return OpId {table[std::size_t(index - 1)], previous};
+}
+
 } // namespace
 
 std::string GraphDocument::encodeSnapshot() const
 {
     std::string out;
+    out.reserve(m_entities.size() * 48);
     ByteWriter w(out);
     w.u8(SnapshotVersion);
 
@@ -58,24 +130,43 @@ std::string GraphDocument::encodeSnapshot() const
     for (const std::string& name : m_propertyNames)
         w.bytes(name);
 
+    ReplicaTable table;
+    for (const Entity& e : m_entities) {
+        table.note(e.id);
+        table.note(e.a);
+        table.note(e.b);
+        for (const Register& reg : e.registers)
+            table.note(reg.stamp.op);
+    }
+    table.finish();
+    w.varint(table.ids().size());
+    for (ReplicaId r : table.ids())
+        w.u32(r);
+
+    DeltaState d;
     w.varint(m_entities.size());
     for (const Entity& e : m_entities) {
-        w.u64(e.id.packed());
+        writeRef(w, table, e.id, d.idCounter);
         w.u8(std::uint8_t(e.kind));
         if (e.kind != EntityKind::Unknown) {
-            w.u64(e.createHlc.raw());
+            w.zigzag(difference(e.createHlc.raw(), d.hlc));
+            d.hlc = e.createHlc.raw();
             w.u8(e.flags);
+            // Endpoints are old nodes, anywhere: their counters are not close to the id's.
+            std::uint32_t fromZeroA = 0;
+            std::uint32_t fromZeroB = 0;
             if (e.kind == EntityKind::Edge || e.kind == EntityKind::Annotation)
-                w.u64(e.a.packed());
+                writeRef(w, table, e.a, fromZeroA);
             if (e.kind == EntityKind::Edge)
-                w.u64(e.b.packed());
+                writeRef(w, table, e.b, fromZeroB);
         }
         w.varint(e.registers.size());
-        for (const Register& s : e.registers) {
-            w.varint(s.key);
-            w.u64(s.stamp.hlc.raw());
-            w.u64(s.stamp.op.packed());
-            w.value(s.value);
+        for (const Register& reg : e.registers) {
+            w.varint(reg.key);
+            w.zigzag(difference(reg.stamp.hlc.raw(), d.hlc));
+            d.hlc = reg.stamp.hlc.raw();
+            writeRef(w, table, reg.stamp.op, d.opCounter);
+            w.value(reg.value);
         }
     }
     return out;
@@ -90,7 +181,7 @@ bool GraphDocument::mergeSnapshot(std::string_view bytes, std::string* error)
         return false;
     };
     const std::uint8_t version = r.u8();
-    if (r.ok() && version != SnapshotVersion)
+    if (r.ok() && version != 1 && version != SnapshotVersion)
         return failed("unknown snapshot version " + std::to_string(version));
 
     // Parse everything first: a malformed snapshot changes nothing. A count larger than
@@ -120,11 +211,26 @@ bool GraphDocument::mergeSnapshot(std::string_view bytes, std::string* error)
         if (r.ok() && name.empty())
             r.fail("empty property name");
     }
-    std::vector<ParsedEntity> entities(count(10));
+    std::vector<ReplicaId> replicas;
+    if (version >= 2) {
+        replicas.resize(count(4));
+        for (ReplicaId& id : replicas)
+            id = r.u32();
+    }
+    DeltaState d;
+    auto readId = [&](std::uint32_t& previous) {
+        if (version >= 2)
+            return readRef(r, replicas, previous);
+        const OpId id = OpId::fromPacked(r.u64());
+        if (r.ok() && id.isNull() && id.replica != 0)
+            r.fail("operation id with counter 0"); // "none" is all zero
+        return id;
+    };
+    std::vector<ParsedEntity> entities(count(version == 1 ? 10 : 4));
     for (ParsedEntity& e : entities) {
         if (!r.ok())
             break;
-        e.id = OpId::fromPacked(r.u64());
+        e.id = readId(d.idCounter);
         const std::uint8_t kind = r.u8();
         if (kind > std::uint8_t(EntityKind::Annotation)) {
             r.fail("unknown entity kind " + std::to_string(kind));
@@ -133,12 +239,19 @@ bool GraphDocument::mergeSnapshot(std::string_view bytes, std::string* error)
         e.kind = EntityKind(kind);
         e.flags = 0;
         if (e.kind != EntityKind::Unknown) {
-            e.createHlc = Hlc(r.u64());
+            if (version == 1) {
+                e.createHlc = Hlc(r.u64());
+            } else {
+                d.hlc += std::uint64_t(r.zigzag());
+                e.createHlc = Hlc(d.hlc);
+            }
             e.flags = r.u8();
+            std::uint32_t fromZeroA = 0;
+            std::uint32_t fromZeroB = 0;
             if (e.kind == EntityKind::Edge || e.kind == EntityKind::Annotation)
-                e.a = OpId::fromPacked(r.u64());
+                e.a = readId(fromZeroA);
             if (e.kind == EntityKind::Edge)
-                e.b = OpId::fromPacked(r.u64());
+                e.b = readId(fromZeroB);
             if ((e.kind == EntityKind::Edge && e.flags > 1)
                 || (e.kind == EntityKind::Annotation && e.flags > std::uint8_t(AnnotationKind::Comment))
                 || (e.kind == EntityKind::Node && e.flags != 0))
@@ -146,11 +259,16 @@ bool GraphDocument::mergeSnapshot(std::string_view bytes, std::string* error)
         }
         if (r.ok() && e.id.isNull())
             r.fail("entity with a null id");
-        e.registers.resize(count(18));
+        e.registers.resize(count(version == 1 ? 18 : 4));
         for (ParsedRegister& s : e.registers) {
             s.key = r.varint32();
-            s.stamp.hlc = Hlc(r.u64());
-            s.stamp.op = OpId::fromPacked(r.u64());
+            if (version == 1) {
+                s.stamp.hlc = Hlc(r.u64());
+            } else {
+                d.hlc += std::uint64_t(r.zigzag());
+                s.stamp.hlc = Hlc(d.hlc);
+            }
+            s.stamp.op = readId(d.opCounter);
             s.value = r.value(MaxString);
             if (!r.ok())
                 break;

@@ -1,10 +1,17 @@
 #include "httpfrontdoor.h"
 
+#include "serverlog.h"
+#include "tlscredentials.h"
+
+#include <QSslConfiguration>
+#include <QSslSocket>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
+
+#include <unistd.h>
 
 namespace constellate::net {
 
@@ -23,6 +30,99 @@ QByteArray reason(int status)
     }
 }
 
+/// Hands what `ws` upgrades on as the door's webSocketConnected().
+void forwardUpgrades(HttpFrontDoor* door, QWebSocketServer* ws)
+{
+    QObject::connect(ws, &QWebSocketServer::newConnection, door, [door, ws] {
+        while (QWebSocket* s = ws->nextPendingConnection())
+            Q_EMIT door->webSocketConnected(s);
+    });
+}
+
+/// Accepts TCP connections and makes a QSslSocket a pending connection only once its
+/// handshake is done. Not QSslServer: in Qt 6.4 it counts handshakes in progress against
+/// maxPendingConnections (30), so thirty silent connections stop all accepting until
+/// they time out, and it drops a plain-text request without a word to either side.
+class TlsServer : public QTcpServer {
+public:
+    TlsServer(QSslConfiguration configuration, QObject* parent)
+        : QTcpServer(parent)
+        , m_configuration(std::move(configuration))
+    {
+    }
+
+protected:
+    void incomingConnection(qintptr descriptor) override
+    {
+        auto* socket = new QSslSocket(this);
+        if (!socket->setSocketDescriptor(descriptor)) {
+            delete socket;
+            ::close(int(descriptor));
+            return;
+        }
+        socket->setSslConfiguration(m_configuration);
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        const QString peer = QStringLiteral("%1 port %2").arg(socket->peerAddress().toString()).arg(socket->peerPort());
+        auto* deadline = new QTimer(socket);
+        deadline->setSingleShot(true);
+        connect(deadline, &QTimer::timeout, this, [socket, peer] {
+            drop(socket, QStringLiteral("TLS handshake with %1 not done within %2 s: closed")
+                             .arg(peer)
+                             .arg(HttpFrontDoor::HeadTimeoutMs / 1000));
+            socket->abort();
+        });
+        deadline->start(HttpFrontDoor::HeadTimeoutMs);
+        connect(socket, &QSslSocket::readyRead, this, [socket, peer] {
+            // Until the handshake starts, QSslSocket::peek() reads the plain socket
+            // without consuming anything, so the handshake still sees every byte.
+            char first = 0;
+            if (socket->mode() != QSslSocket::UnencryptedMode || socket->property("constellate.dropped").toBool()
+                || socket->peek(&first, 1) != 1)
+                return;
+            if (first == 0x16) { // a TLS handshake record: ClientHello
+                socket->startServerEncryption();
+                return;
+            }
+            // Most likely http:// or ws:// by mistake: say so in plain text.
+            socket->setProperty("constellate.dropped", true);
+            logInfo(QStringLiteral("plain text from %1 on the TLS port: answered 400").arg(peer));
+            socket->readAll(); // unread data would make the close a reset that loses the answer
+            const QByteArray body = "this port speaks TLS: use https:// or wss://\n";
+            socket->write("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
+                          + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+            socket->disconnectFromHost();
+        });
+        connect(socket, &QSslSocket::encrypted, this, [this, socket, deadline] {
+            delete deadline;
+            socket->disconnect(this);
+            addPendingConnection(socket); // emits pendingConnectionAvailable()
+        });
+        connect(socket, &QAbstractSocket::errorOccurred, this, [socket, peer](QAbstractSocket::SocketError error) {
+            // A port probe that connects and closes without a word is not worth a line.
+            if (error == QAbstractSocket::RemoteHostClosedError && socket->mode() == QSslSocket::UnencryptedMode) {
+                socket->setProperty("constellate.dropped", true);
+                socket->deleteLater();
+                return;
+            }
+            drop(socket, QStringLiteral("TLS handshake with %1 failed: %2").arg(peer, socket->errorString()));
+        });
+        connect(socket, &QAbstractSocket::disconnected, this, [socket] { socket->deleteLater(); });
+    }
+
+private:
+    /// Ends a connection whose handshake failed, with one log line however many errors follow.
+    static void drop(QSslSocket* socket, const QString& why)
+    {
+        if (!socket->property("constellate.dropped").toBool()) {
+            socket->setProperty("constellate.dropped", true);
+            logInfo(why);
+        }
+        socket->deleteLater();
+    }
+
+    QSslConfiguration m_configuration;
+};
+
 } // namespace
 
 HttpFrontDoor::HttpFrontDoor(QObject* parent)
@@ -31,10 +131,7 @@ HttpFrontDoor::HttpFrontDoor(QObject* parent)
     , m_ws(new QWebSocketServer(QStringLiteral("constellate-server"), QWebSocketServer::NonSecureMode, this))
 {
     connect(m_tcp, &QTcpServer::newConnection, this, &HttpFrontDoor::onNewConnection);
-    connect(m_ws, &QWebSocketServer::newConnection, this, [this] {
-        while (QWebSocket* s = m_ws->nextPendingConnection())
-            Q_EMIT webSocketConnected(s);
-    });
+    forwardUpgrades(this, m_ws);
 }
 
 HttpFrontDoor::~HttpFrontDoor() = default;
@@ -46,6 +143,37 @@ void HttpFrontDoor::addRoute(const QByteArray& path, Handler handler)
 
 bool HttpFrontDoor::listen(const QHostAddress& address, quint16 port, QString* error)
 {
+    return listen(address, port, TlsCredentials {}, error);
+}
+
+bool HttpFrontDoor::listen(const QHostAddress& address, quint16 port, const TlsCredentials& tls, QString* error)
+{
+    if (!tls.isEmpty() && !QSslSocket::supportsSsl()) {
+        const QString backend = QSslSocket::activeBackend();
+        if (error)
+            *error = QStringLiteral("cannot serve TLS: Qt found no TLS library (%1; is libssl3 installed?)")
+                         .arg(backend.isEmpty() ? QStringLiteral("no backend") : backend);
+        return false;
+    }
+    if (!tls.isEmpty() && !m_tls) {
+        // Nothing listens yet: swap the plain servers made in the constructor for TLS ones.
+        QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
+        configuration.setLocalCertificateChain(tls.chain);
+        configuration.setPrivateKey(tls.key);
+        configuration.setPeerVerifyMode(QSslSocket::VerifyNone); // clients are known by HELLO, not certificates
+        configuration.setProtocol(QSsl::TlsV1_2OrLater);
+        delete m_tcp;
+        m_tcp = new TlsServer(configuration, this);
+        // A TlsServer's connections become pending after their handshake, long after
+        // newConnection() (emitted on accept) has been.
+        connect(m_tcp, &QTcpServer::pendingConnectionAvailable, this, &HttpFrontDoor::onNewConnection);
+        // SecureMode only makes QWebSocket::requestUrl() say wss://; the server it would
+        // listen with is never used.
+        delete m_ws;
+        m_ws = new QWebSocketServer(QStringLiteral("constellate-server"), QWebSocketServer::SecureMode, this);
+        forwardUpgrades(this, m_ws);
+        m_tls = true;
+    }
     if (!m_tcp->listen(address, port)) {
         if (error)
             *error = QStringLiteral("cannot listen on %1 port %2: %3")
@@ -60,6 +188,16 @@ bool HttpFrontDoor::listen(const QHostAddress& address, quint16 port, QString* e
 quint16 HttpFrontDoor::port() const
 {
     return m_tcp->serverPort();
+}
+
+QTcpSocket* HttpFrontDoor::takePlainSocket(const QWebSocket* socket)
+{
+    auto it = m_handedOver.find({socket->peerAddress().toString(), socket->peerPort()});
+    if (it == m_handedOver.end())
+        return nullptr;
+    QTcpSocket* tcp = it->second.data();
+    m_handedOver.erase(it);
+    return tcp;
 }
 
 void HttpFrontDoor::close()
@@ -120,6 +258,15 @@ void HttpFrontDoor::onReadable(QTcpSocket* socket)
         socket->setProperty("constellate.handled", true);
         disconnect(socket, nullptr, this, nullptr);
         disconnect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        if (!socket->inherits("QSslSocket")) {
+            const std::pair<QString, quint16> key(socket->peerAddress().toString(), socket->peerPort());
+            m_handedOver[key] = socket;
+            connect(socket, &QObject::destroyed, this, [this, key] {
+                auto it = m_handedOver.find(key);
+                if (it != m_handedOver.end() && it->second.isNull())
+                    m_handedOver.erase(it);
+            });
+        }
         m_ws->handleConnection(socket); // QWebSocketServer owns it from here
         return;
     }

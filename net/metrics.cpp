@@ -49,6 +49,12 @@ QByteArray ServerMetrics::render() const
            presenceDropped.load());
     metric("constellate_slow_disconnects_total", "counter", "Clients disconnected for not reading.",
            slowDisconnects.load());
+    metric("constellate_frames_direct_total", "counter", "Frames written straight to the socket in one system call.",
+           framesDirect.load());
+    metric("constellate_frames_buffered_total", "counter",
+           "Frames (or their rest) queued behind a socket's backlog or sent through TLS.", framesBuffered.load());
+    metric("constellate_parallel_fanouts_total", "counter", "Fan-outs written on two threads.",
+           parallelBatches.load());
     fanOut.render(out, "constellate_fanout_latency_seconds",
                   "Time from a message's arrival to its relay being handed to each recipient's socket.");
     commit.render(out, "constellate_commit_latency_seconds",

@@ -38,6 +38,9 @@ struct ServerMetrics {
     std::atomic<std::uint64_t> errorsSent {0};
     std::atomic<std::uint64_t> presenceDropped {0}; ///< stale presence dropped for slow clients
     std::atomic<std::uint64_t> slowDisconnects {0};
+    std::atomic<std::uint64_t> framesDirect {0};   ///< frames the kernel took in one sendmsg()
+    std::atomic<std::uint64_t> framesBuffered {0}; ///< frames (or their rest) queued in Qt's buffers
+    std::atomic<std::uint64_t> parallelBatches {0}; ///< fan-outs written on two threads
     LatencyHistogram fanOut; ///< from a message's arrival to its frame being handed to each socket
     LatencyHistogram commit; ///< from an operation's arrival to its SQLite commit
 

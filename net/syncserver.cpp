@@ -2,6 +2,7 @@
 
 #include "graphdocument.h"
 #include "hlcclock.h"
+#include "fanoutwriter.h"
 #include "httpfrontdoor.h"
 #include "identity.h"
 #include "nodemove.h"
@@ -13,14 +14,17 @@
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QPointer>
 #include <QRandomGenerator>
 #include <QThread>
 #include <QTimer>
+#include <QTcpSocket>
 #include <QWebSocket>
 
 #include <algorithm>
 #include <chrono>
 #include <deque>
+
 
 namespace constellate::net {
 
@@ -71,6 +75,9 @@ public:
 struct SyncServer::Session {
     enum class State { AwaitingHello, Loading, AwaitingProof, Joined, Closing };
     QWebSocket* socket = nullptr;
+    /// The plain TCP socket under `socket` (null with TLS): frames are written to it
+    /// directly, see flush().
+    QPointer<QTcpSocket> tcp;
     State state = State::AwaitingHello;
     QString roomName; ///< from the URL
     Room* room = nullptr;
@@ -81,7 +88,11 @@ struct SyncServer::Session {
     QString who; ///< for log lines: "alice (u1a2b, replica 0c0ffee)"
     std::string out;           ///< this turn's frame
     std::size_t outMessages = 0;
-    std::int64_t unsentBytes = 0; ///< handed to the socket but not yet written
+    std::int64_t unsentBytes = 0; ///< handed to a TLS socket but not yet written
+    bool dirty = false;           ///< `out` waits in m_dirty for the next flush()
+    /// Joining: `out` is held until the snapshot, inserted at `holdAt`, is ready.
+    bool holding = false;
+    std::size_t holdAt = 0;
     QElapsedTimer lastProgress;   ///< since the socket last wrote something out
     std::vector<std::chrono::steady_clock::time_point> arrivals; ///< of messages in `out`, for fan-out latency
     ReplicaStream inbound;         ///< NODE_MOVE decoding state for this link
@@ -97,6 +108,9 @@ struct SyncServer::Session {
     int windowMessages = 0;
     bool overRate = false; ///< this message is past the per-second limit
     int recentErrors = 0;
+    std::uint64_t lastActiveMs = 0; ///< the last edit or presence message (pings do not count)
+    PresenceStatus lastStatus;      ///< as the client last declared it (online until it says)
+    bool idleAway = false;          ///< the server announced this user away for being idle
 };
 
 struct SyncServer::Room {
@@ -125,10 +139,17 @@ struct SyncServer::Room {
     /// The last compressed snapshot and the sequence it reflects: joins in a row share it.
     RoomSequence snapshotCacheSeq = 0;
     std::string snapshotCache;
+    bool snapshotInFlight = false; ///< a compression runs on m_compressors
+    RoomSequence snapshotInFlightSeq = 0;
+    /// Joiners held until the snapshot of the state they joined at is ready.
+    std::vector<std::pair<QWebSocket*, RoomSequence>> snapshotWaiting;
 };
 
 SyncServer::SyncServer(ServerOptions options, QObject* parent)
-    : QObject(parent), m_options(std::move(options)), m_door(new HttpFrontDoor(this))
+    : QObject(parent)
+    , m_options(std::move(options))
+    , m_door(new HttpFrontDoor(this))
+    , m_fanOut(std::make_unique<FanOutWriter>(m_options.parallelFanOutFrom))
 {
     m_door->addRoute("/healthz", [this] {
         return HttpFrontDoor::Response {m_shuttingDown ? 503 : 200, "text/plain; charset=utf-8",
@@ -138,10 +159,12 @@ SyncServer::SyncServer(ServerOptions options, QObject* parent)
         return HttpFrontDoor::Response {200, "text/plain; version=0.0.4; charset=utf-8", m_metrics.render()};
     });
     connect(m_door, &HttpFrontDoor::webSocketConnected, this, &SyncServer::onConnected);
+    m_compressors.setMaxThreadCount(1); // one core stays with the relay
 }
 
 SyncServer::~SyncServer()
 {
+    m_compressors.waitForDone(); // their results are posted to this object
     for (auto& [socket, session] : m_sessions) {
         socket->disconnect(this);
         socket->abort();
@@ -173,7 +196,7 @@ bool SyncServer::start(QString* error)
     m_storage = new StorageWorker(m_options.dataDir);
     m_storage->moveToThread(m_storageThread);
     m_storageThread->start();
-    if (!m_door->listen(m_options.bind, m_options.port, error))
+    if (!m_door->listen(m_options.bind, m_options.port, m_options.tls, error))
         return false;
     auto* timer = new QTimer(this);
     connect(timer, &QTimer::timeout, this, &SyncServer::tick);
@@ -209,8 +232,10 @@ void SyncServer::onConnected(QWebSocket* socket)
     auto session = std::make_unique<Session>();
     Session& s = *session;
     s.socket = socket;
+    s.tcp = m_door->takePlainSocket(socket);
     s.lastHeard.start();
     s.lastProgress.start();
+    s.lastActiveMs = nowMs();
     const QString path = socket->requestUrl().path();
     s.roomName = path.startsWith(QLatin1String("/rooms/")) ? path.mid(7) : QString();
     m_sessions.emplace(socket, std::move(session));
@@ -232,7 +257,8 @@ void SyncServer::onConnected(QWebSocket* socket)
     connect(socket, &QWebSocket::bytesWritten, this, [this, socket](qint64 n) {
         auto it = m_sessions.find(socket);
         if (it != m_sessions.end()) {
-            it->second->unsentBytes = std::max<std::int64_t>(0, it->second->unsentBytes - n);
+            if (!it->second->tcp)
+                it->second->unsentBytes = std::max<std::int64_t>(0, it->second->unsentBytes - n);
             it->second->lastProgress.restart();
         }
     });
@@ -354,18 +380,19 @@ void SyncServer::queue(Session& s, std::string_view message, bool presence)
     const auto limit = std::int64_t(m_options.sendQueueBytes);
     // A burst can outrun a healthy reader for a moment; a reader is slow when its backlog
     // is past the bound and the socket has written nothing for a while.
-    if (s.unsentBytes > 4 * limit && s.lastProgress.elapsed() > SlowReaderGraceMs) {
+    const std::int64_t unsent = backlog(s);
+    if (unsent > 4 * limit && s.lastProgress.elapsed() > SlowReaderGraceMs) {
         ++m_metrics.slowDisconnects;
         logWarning(QStringLiteral("slow client dropped room=%1 %2: %3 bytes unsent")
                        .arg(s.roomName, s.who)
-                       .arg(s.unsentBytes));
+                       .arg(unsent));
         s.out.clear();
         s.state = Session::State::Closing;
         s.socket->close(QWebSocketProtocol::CloseCode(CloseTryLater),
                         QStringLiteral("not reading fast enough: resume later"));
         return;
     }
-    if (presence && s.unsentBytes > limit) {
+    if (presence && unsent > limit) {
         ++m_metrics.presenceDropped; // a slow reader loses stale presence first, never operations
         return;
     }
@@ -373,7 +400,16 @@ void SyncServer::queue(Session& s, std::string_view message, bool presence)
         return;
     s.out.append(message);
     ++s.outMessages;
+    if (!s.dirty) {
+        s.dirty = true;
+        m_dirty.push_back(s.socket);
+    }
     scheduleFlush();
+}
+
+std::int64_t SyncServer::backlog(const Session& s)
+{
+    return s.tcp ? std::int64_t(s.tcp->bytesToWrite()) : s.unsentBytes;
 }
 
 void SyncServer::scheduleFlush()
@@ -387,20 +423,108 @@ void SyncServer::scheduleFlush()
 void SyncServer::flush()
 {
     m_flushScheduled = false;
-    for (auto& [socket, session] : m_sessions) {
-        Session& s = *session;
-        if (s.out.empty())
+    std::vector<QWebSocket*> dirty;
+    dirty.swap(m_dirty);
+    // What this turn produced for each recipient goes out as one WebSocket frame. Over
+    // plain TCP the frame is written by FanOutWriter straight to the socket when Qt holds
+    // nothing unsent for it: no per-recipient copy into QWebSocket and no write-notifier
+    // round trip (docs/benchmarks.md, "where the server's time goes"). What the kernel
+    // does not take, and everything while a backlog exists, is appended to the
+    // QTcpSocket's buffer behind whatever QWebSocket wrote there itself (pongs, close
+    // frames), so order holds. TLS sockets go through QWebSocket.
+    struct Direct {
+        Session* session;
+        unsigned char header[10];
+    };
+    std::vector<Direct> direct;
+    std::vector<FanOutWriter::Send> sends;
+    direct.reserve(dirty.size());
+    sends.reserve(dirty.size());
+    for (QWebSocket* socket : dirty) {
+        auto it = m_sessions.find(socket);
+        if (it == m_sessions.end())
             continue;
-        const qint64 n = socket->sendBinaryMessage(QByteArray(s.out.data(), qsizetype(s.out.size())));
-        s.unsentBytes += n;
+        Session& s = *it->second;
+        s.dirty = false;
+        if (s.out.empty() || s.holding) // a held joiner is queued again when its snapshot is ready
+            continue;
         m_metrics.bytesOut += std::uint64_t(s.out.size());
         m_metrics.messagesOut += s.outMessages;
-        for (const auto& t : s.arrivals)
-            m_metrics.fanOut.observe(secondsSince(t));
-        s.arrivals.clear();
-        s.out.clear();
-        s.outMessages = 0;
+        if (s.tcp && s.tcp->state() == QAbstractSocket::ConnectedState) {
+            Direct& d = direct.emplace_back();
+            d.session = &s;
+            const std::size_t headerSize = frameHeader(d.header, s.out.size());
+            if (s.tcp->bytesToWrite() == 0)
+                sends.push_back({int(s.tcp->socketDescriptor()), nullptr, headerSize, s.out.data(), s.out.size(), 0});
+            else
+                sends.push_back({-1, nullptr, headerSize, s.out.data(), s.out.size(), 0});
+        } else {
+            const qint64 n = socket->sendBinaryMessage(QByteArray(s.out.data(), qsizetype(s.out.size())));
+            s.unsentBytes += n;
+            ++m_metrics.framesBuffered;
+            finishTurn(s);
+        }
     }
+    // `direct` no longer grows: the headers' addresses are stable from here.
+    std::vector<FanOutWriter::Send> ready;
+    ready.reserve(sends.size());
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+        sends[i].header = direct[i].header;
+        if (sends[i].fd >= 0)
+            ready.push_back(sends[i]);
+    }
+    const std::uint64_t parallelBefore = m_fanOut->parallelBatches();
+    m_fanOut->write(ready);
+    m_metrics.parallelBatches += m_fanOut->parallelBatches() - parallelBefore;
+    std::size_t r = 0;
+    for (std::size_t i = 0; i < sends.size(); ++i) {
+        Session& s = *direct[i].session;
+        std::size_t written = 0;
+        if (sends[i].fd >= 0) {
+            written = ready[r++].written;
+            if (written > 0)
+                s.lastProgress.restart();
+        }
+        const std::size_t headerSize = sends[i].headerSize;
+        if (written == headerSize + s.out.size())
+            ++m_metrics.framesDirect;
+        else
+            ++m_metrics.framesBuffered;
+        if (written < headerSize)
+            s.tcp->write(reinterpret_cast<const char*>(direct[i].header) + written, qint64(headerSize - written));
+        const std::size_t bodyDone = written > headerSize ? written - headerSize : 0;
+        if (bodyDone < s.out.size())
+            s.tcp->write(s.out.data() + bodyDone, qint64(s.out.size() - bodyDone));
+        finishTurn(s);
+    }
+}
+
+std::size_t SyncServer::frameHeader(unsigned char* header, std::uint64_t payloadSize)
+{
+    // RFC 6455, server to client: FIN + binary opcode, unmasked, then the length.
+    std::size_t n = 0;
+    header[n++] = 0x82;
+    if (payloadSize < 126) {
+        header[n++] = static_cast<unsigned char>(payloadSize);
+    } else if (payloadSize < 65536) {
+        header[n++] = 126;
+        header[n++] = static_cast<unsigned char>(payloadSize >> 8);
+        header[n++] = static_cast<unsigned char>(payloadSize);
+    } else {
+        header[n++] = 127;
+        for (int shift = 56; shift >= 0; shift -= 8)
+            header[n++] = static_cast<unsigned char>(payloadSize >> shift);
+    }
+    return n;
+}
+
+void SyncServer::finishTurn(Session& s)
+{
+    for (const auto& t : s.arrivals)
+        m_metrics.fanOut.observe(secondsSince(t));
+    s.arrivals.clear();
+    s.out.clear();
+    s.outMessages = 0;
 }
 
 // ---- messages -----------------------------------------------------------------------------
@@ -445,6 +569,14 @@ void SyncServer::handleMessage(Session& s, std::uint8_t type, std::string_view b
     }
     if (s.state != Session::State::Joined)
         return; // loading: the HELLO's answer comes first
+    if (t != MessageType::Ping && t != MessageType::Pong) {
+        s.lastActiveMs = nowMs();
+        if (s.idleAway) {
+            s.idleAway = false;
+            if (t != MessageType::PresenceStatus) // that one says for itself what it is
+                announceStatus(s, s.lastStatus);
+        }
+    }
     switch (t) {
     case MessageType::Ping: {
         Ping p;
@@ -688,10 +820,13 @@ void SyncServer::commitDone(Room& room, std::uint64_t committed, const std::stri
 void SyncServer::relayPresence(Session& s, std::uint8_t type, std::string_view body)
 {
     DecodeError e;
-    if (!decodeMessage(type, body, Direction::ToServer, &e)) {
+    const std::optional<Message> decoded = decodeMessage(type, body, Direction::ToServer, &e);
+    if (!decoded) {
         sendError(s, int(e.code), e.message, type);
         return;
     }
+    if (const auto* status = std::get_if<PresenceStatus>(&*decoded))
+        s.lastStatus = *status;
     // Only the latest presence matters: past the rate cap an update is dropped. A token
     // bucket (a burst of 4) so that two updates the server happens to process back to
     // back, after a stall, are both relayed.
@@ -717,6 +852,22 @@ void SyncServer::relayPresence(Session& s, std::uint8_t type, std::string_view b
             continue;
         queue(*other, relay, true);
         other->arrivals.push_back(arrived);
+    }
+}
+
+void SyncServer::announceStatus(Session& s, PresenceStatus status)
+{
+    // On the user's behalf: relayed as if they had sent it, and kept for newcomers.
+    status.origin = s.peer;
+    std::string relay;
+    appendMessage(relay, status, Direction::ToClient);
+    s.room->presence[s.peer][std::uint8_t(MessageType::PresenceStatus)] = relay;
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [peer, other] : s.room->peers) {
+        if (other == &s)
+            continue;
+        queue(*other, relay, true);
+        other->arrivals.push_back(now);
     }
 }
 
@@ -1009,15 +1160,74 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
 
 void SyncServer::sendSnapshot(Session& s, Room& room)
 {
-    // Encoding and compressing a large room takes most of a second: done once per state,
-    // not once per joiner.
-    if (room.snapshotCache.empty() || room.snapshotCacheSeq != room.lastAssigned) {
-        room.snapshotCache = compressSnapshot(room.doc->encodeSnapshot());
-        room.snapshotCacheSeq = room.lastAssigned;
+    // Compressing a large room's snapshot takes most of a second: it is done once per room
+    // state (joins in a row share it) and off the relay thread, so that the room's traffic,
+    // and every other room's, keeps flowing meanwhile. The joiner's output is held until
+    // the snapshot is ready; the snapshot then goes in right after its WELCOME, ahead of
+    // the relays that arrived meanwhile (they follow what the snapshot holds).
+    if (!room.snapshotCache.empty() && room.snapshotCacheSeq == room.lastAssigned) {
+        for (const std::string& m :
+             encodeSnapshot(room.snapshotCache, 0, room.snapshotCacheSeq, Compression::Zlib, m_options.maxMessageBytes))
+            queue(s, m);
+        return;
     }
-    for (const std::string& m :
-         encodeSnapshot(room.snapshotCache, 0, room.lastAssigned, Compression::Zlib, m_options.maxMessageBytes))
-        queue(s, m);
+    s.holding = true;
+    s.holdAt = s.out.size();
+    room.snapshotWaiting.emplace_back(s.socket, room.lastAssigned);
+    if (room.snapshotInFlight && room.snapshotInFlightSeq == room.lastAssigned)
+        return;
+    room.snapshotInFlight = true;
+    room.snapshotInFlightSeq = room.lastAssigned;
+    // Encoding reads the document, so it happens here; compression is pure bytes.
+    auto encoded = std::make_shared<std::string>(room.doc->encodeSnapshot());
+    const RoomSequence seq = room.lastAssigned;
+    m_compressors.start([this, encoded, seq, name = room.name] {
+        auto compressed = std::make_shared<std::string>(compressSnapshot(*encoded));
+        QMetaObject::invokeMethod(this, [this, compressed, seq, name] { snapshotReady(name, seq, *compressed); },
+                                  Qt::QueuedConnection);
+    });
+}
+
+void SyncServer::snapshotReady(const QString& roomName, RoomSequence seq, const std::string& compressed)
+{
+    Room* room = roomOf(roomName);
+    if (!room)
+        return;
+    if (seq >= room->snapshotCacheSeq) {
+        room->snapshotCache = compressed;
+        room->snapshotCacheSeq = seq;
+    }
+    if (room->snapshotInFlightSeq == seq)
+        room->snapshotInFlight = false;
+    // It serves the joiners that joined at this state: what they hold back is exactly what
+    // followed it. Those that joined later wait for the compression their join started.
+    std::vector<QWebSocket*> served;
+    std::erase_if(room->snapshotWaiting, [&](const std::pair<QWebSocket*, RoomSequence>& w) {
+        if (w.second != seq)
+            return false;
+        served.push_back(w.first);
+        return true;
+    });
+    std::vector<std::string> messages;
+    if (!served.empty())
+        messages = encodeSnapshot(compressed, 0, seq, Compression::Zlib, m_options.maxMessageBytes);
+    for (QWebSocket* socket : served) {
+        auto it = m_sessions.find(socket);
+        if (it == m_sessions.end() || !it->second->holding)
+            continue;
+        Session& js = *it->second;
+        std::string inserted;
+        for (const std::string& m : messages)
+            inserted += m;
+        js.out.insert(js.holdAt, inserted);
+        js.outMessages += messages.size();
+        js.holding = false;
+        if (!js.dirty) {
+            js.dirty = true;
+            m_dirty.push_back(js.socket);
+        }
+    }
+    scheduleFlush();
 }
 
 // ---- administration ---------------------------------------------------------------------
@@ -1198,10 +1408,18 @@ void SyncServer::tick()
             dead.push_back(&s);
         else if (quiet > m_options.peerTimeoutMs)
             dead.push_back(&s);
-        else if (s.state == Session::State::Joined && s.unsentBytes > 4 * std::int64_t(m_options.sendQueueBytes)
+        else if (s.state == Session::State::Joined && backlog(s) > 4 * std::int64_t(m_options.sendQueueBytes)
                  && s.lastProgress.elapsed() > SlowReaderGraceMs)
             queue(s, {}, true); // applies the slow-reader rule even when nothing new is sent
-        else if (s.state == Session::State::Joined && quiet > m_options.pingIntervalMs / 2) {
+        else if (s.state == Session::State::Joined && !s.idleAway && s.lastStatus.state != PresenceState::Away
+                 && m_options.awayAfterMs > 0 && now - s.lastActiveMs > std::uint64_t(m_options.awayAfterMs)) {
+            // Idle: away for the others until the next edit or presence update.
+            s.idleAway = true;
+            PresenceStatus away = s.lastStatus;
+            away.state = PresenceState::Away;
+            announceStatus(s, away);
+        }
+        if (s.state == Session::State::Joined && quiet > m_options.pingIntervalMs / 2 && quiet <= m_options.peerTimeoutMs) {
             std::string msg;
             appendMessage(msg, Ping {now}, Direction::ToClient);
             queue(s, msg);

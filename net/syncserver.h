@@ -1,14 +1,17 @@
 #pragma once
 
 #include "metrics.h"
+#include "tlscredentials.h"
 
 #include <QHostAddress>
 #include <QObject>
+#include <QThreadPool>
 #include <QString>
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <vector>
 
 class QThread;
 class QWebSocket;
@@ -17,11 +20,13 @@ namespace constellate {
 class Transaction;
 namespace net::protocol {
 struct DecodeError;
+struct PresenceStatus;
 }
 }
 
 namespace constellate::net {
 
+class FanOutWriter;
 class HttpFrontDoor;
 class StorageWorker;
 
@@ -45,6 +50,14 @@ struct ServerOptions {
     int presenceHz = 120;
     /// Messages per second a client may send before it is told to slow down.
     int messagesPerSecond = 5'000;
+    /// Certificate and key for wss:// and https:// on the one port; empty: ws:// and http://.
+    TlsCredentials tls;
+    /// A turn with frames for at least this many plain-TCP recipients is written on two
+    /// threads (FanOutWriter); 0 keeps every write on the relay thread.
+    std::size_t parallelFanOutFrom = 64;
+    /// A joined user who sends no edit or presence for this long is announced away (a
+    /// PRESENCE_STATUS on their behalf) until they do; 0: never.
+    int awayAfterMs = 120'000;
 };
 
 /// The sync server: rooms of clients over WebSockets, every accepted transaction
@@ -76,27 +89,35 @@ private:
     void acceptTransaction(Session& s, constellate::Transaction t);
     void malformedTransaction(Session& s, const protocol::DecodeError& e, std::uint8_t type);
     void relayPresence(Session& s, std::uint8_t type, std::string_view body);
+    void announceStatus(Session& s, protocol::PresenceStatus status);
     void handleAdmin(Session& s, std::uint8_t type, std::string_view body);
     void sendError(Session& s, int code, const std::string& message, std::uint8_t about = 0, bool fatal = false);
     void queue(Session& s, std::string_view message, bool presence = false);
     void scheduleFlush();
     void flush();
+    static std::size_t frameHeader(unsigned char* header, std::uint64_t payloadSize);
+    void finishTurn(Session& s);
+    static std::int64_t backlog(const Session& s);
     void drop(Session& s, int closeCode, const QString& reason);
     void leave(Session& s, int leaveReason);
     void openRoom(const QString& name, bool create, Session& s);
     void commitDone(Room& room, std::uint64_t committed, const std::string& error, std::uint64_t firstFailed,
                     std::uint64_t lastFailed);
     void sendSnapshot(Session& s, Room& room);
+    void snapshotReady(const QString& roomName, std::uint64_t seq, const std::string& compressed);
     void tick();
     Room* roomOf(const QString& name);
 
     ServerOptions m_options;
     ServerMetrics m_metrics;
     HttpFrontDoor* m_door = nullptr;
+    std::unique_ptr<FanOutWriter> m_fanOut;
+    QThreadPool m_compressors; ///< snapshot compression, off the relay thread
     QThread* m_storageThread = nullptr;
     StorageWorker* m_storage = nullptr;
     std::map<QWebSocket*, std::unique_ptr<Session>> m_sessions;
     std::map<QString, std::unique_ptr<Room>> m_rooms;
+    std::vector<QWebSocket*> m_dirty; ///< sessions with something in `out`
     bool m_flushScheduled = false;
     bool m_shuttingDown = false;
 };

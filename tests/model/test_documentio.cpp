@@ -186,6 +186,50 @@ TEST(NativeFormat, RoundTripsExactlyIncludingDeletedEntities)
     EXPECT_EQ(r.nodes, 76u);
 }
 
+TEST(NativeFormat, FilesOfTheFirstFormatStillOpen)
+{
+    // Written by the first release (file format 1, snapshot version 1): lesmis.gexf and
+    // edits from two replicas (tests/data/native/README.md). Its canonical hash then:
+    const std::string path = CONSTELLATE_TEST_DATA "/native/lesmis-snapshot-v1.constellate";
+    GraphDocument old(2, 2);
+    loadNative(old, path);
+    EXPECT_EQ(old.canonicalHash(), "de2d7b43be943fed84d036ccd4e825ec5409d418f4b91dde457ba66de370df80");
+    EXPECT_EQ(old.count(EntityKind::Node), 76u); // 77 imported, one deleted
+    EXPECT_EQ(old.count(EntityKind::Annotation), 1u);
+    // Saved again, it is written in today's format and reads back the same.
+    QTemporaryDir dir;
+    const std::string again = tempPath(dir, "again.constellate");
+    saveNative(old, again);
+    GraphDocument loaded(3, 3);
+    loadNative(loaded, again);
+    EXPECT_EQ(loaded.canonicalHash(), old.canonicalHash());
+    EXPECT_EQ(loaded.versionVector(), old.versionVector());
+    QFile f(QString::fromStdString(again));
+    ASSERT_TRUE(f.open(QIODevice::ReadOnly));
+    EXPECT_EQ(f.read(16).mid(12), QByteArray("\x02\0\0\0", 4));
+}
+
+TEST(NativeFormat, AFileFromANewerVersionSaysSo)
+{
+    QTemporaryDir dir;
+    GraphDocument doc(1, 1);
+    importGraphFile(doc, Graphs + "/karate.graphml");
+    const std::string path = tempPath(dir, "newer.constellate");
+    saveNative(doc, path);
+    QFile f(QString::fromStdString(path));
+    ASSERT_TRUE(f.open(QIODevice::ReadWrite));
+    f.seek(12);
+    f.write(QByteArray("\x07\0\0\0", 4));
+    f.close();
+    GraphDocument target(2, 2);
+    try {
+        loadNative(target, path);
+        FAIL() << "a newer file was read";
+    } catch (const ImportError& e) {
+        EXPECT_NE(std::string(e.what()).find("newer Constellate"), std::string::npos) << e.what();
+    }
+}
+
 TEST(NativeFormat, DamagedFilesAreRefusedAndChangeNothing)
 {
     QTemporaryDir dir;

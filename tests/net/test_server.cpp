@@ -5,9 +5,12 @@
 
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QElapsedTimer>
 #include <QTcpSocket>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 using namespace constellate;
 using namespace constellate::test;
@@ -35,6 +38,15 @@ QByteArray httpGet(quint16 port, const char* path)
         return s.state() == QAbstractSocket::UnconnectedState;
     });
     return reply + s.readAll();
+}
+
+/// The value of one unlabelled metric in a /metrics answer, or -1.
+double metricValue(const QByteArray& metrics, const QByteArray& name)
+{
+    for (const QByteArray& line : metrics.split('\n'))
+        if (line.startsWith(name + ' '))
+            return line.mid(name.size() + 1).toDouble();
+    return -1;
 }
 
 bool hasError(const TestClient& c, ErrorCode code)
@@ -257,6 +269,95 @@ TEST_F(ServerTest, PresenceIsRelayedAndShownToNewcomers)
     TestClient c(0x63, 3, "c");
     ASSERT_TRUE(c.join(server.url("party"), false));
     ASSERT_TRUE(waitFor([&] { return !c.presenceTypes.empty(); })); // a's latest cursor
+    // Relays to readers that keep up went straight to their sockets.
+    const QByteArray metrics = httpGet(server.port(), "/metrics");
+    EXPECT_GT(metricValue(metrics, "constellate_frames_direct_total"), 0) << metrics.toStdString();
+}
+
+TEST_F(ServerTest, JoinersDuringTrafficGetTheSnapshotThenOnlyWhatFollowsIt)
+{
+    // The snapshot is compressed off the relay thread while the room keeps going: each
+    // joiner must get it first, then exactly the transactions after it, in order.
+    TestClient writer(0x71, 1, "writer");
+    ASSERT_TRUE(writer.join(server.url("busy"), true));
+    std::vector<EntityId> nodes;
+    for (int i = 0; i < 200; ++i)
+        nodes.push_back(writer.addNode("seed " + std::to_string(i)));
+    std::vector<std::unique_ptr<TestClient>> joiners;
+    for (int round = 0; round < 4; ++round) {
+        auto joiner = std::make_unique<TestClient>(0x80 + round, 10 + round, "joiner");
+        joiner->socket.open(server.url("busy"));
+        ASSERT_TRUE(waitFor([&] { return joiner->socket.state() == QAbstractSocket::ConnectedState; }));
+        Hello h;
+        h.room = "busy";
+        h.user = joiner->doc.user();
+        h.replica = joiner->doc.replica();
+        h.name = "joiner";
+        joiner->send(h);
+        // Edits and moves keep coming while the joiner waits for its snapshot.
+        for (int i = 0; i < 30; ++i) {
+            writer.addNode("during " + std::to_string(round) + "." + std::to_string(i));
+            writer.move(nodes[std::size_t(i)], Vec3 {float(round), float(i), 0});
+            QCoreApplication::processEvents();
+        }
+        joiners.push_back(std::move(joiner));
+    }
+    for (auto& j : joiners) {
+        ASSERT_TRUE(waitFor([&] { return j->doc.canonicalHash() == writer.doc.canonicalHash(); }, 20'000))
+            << "errors " << j->errors.size();
+        ASSERT_EQ(j->snapshotSeqs.size(), 1u);
+        if (!j->sequences.empty()) { // none when the server took every edit before the HELLO
+            EXPECT_GT(j->sequences.front(), j->snapshotSeqs.front());
+        }
+        EXPECT_TRUE(std::is_sorted(j->sequences.begin(), j->sequences.end()));
+        EXPECT_TRUE(std::adjacent_find(j->sequences.begin(), j->sequences.end()) == j->sequences.end());
+        EXPECT_TRUE(j->errors.empty());
+    }
+}
+
+TEST(ServerPresence, AnIdleUserTurnsAwayAndBackOnTheirNextUpdate)
+{
+    QTemporaryDir dir;
+    ServerProcess server(dir.path(), {"--away-after", "1"});
+    ASSERT_TRUE(server.start());
+    TestClient idle(0x91, 1, "idle");
+    ASSERT_TRUE(idle.join(server.url("quiet"), true));
+    PresenceStatus editing;
+    editing.state = PresenceState::Editing;
+    editing.view = View {Vec3 {0, 0, 5}, Vec3 {0, 0, 0}};
+    idle.send(editing);
+    TestClient watcher(0x92, 2, "watcher");
+    ASSERT_TRUE(watcher.join(server.url("quiet"), false));
+    const PeerIndex idlePeer = watcher.joined.at(0).peer;
+    // The watcher keeps moving its cursor (so it stays present); the idle one says nothing.
+    auto lastStateOf = [&](PeerIndex peer) {
+        std::optional<PresenceState> state;
+        for (const PresenceStatus& st : watcher.statuses)
+            if (st.origin == peer)
+                state = st.state;
+        return state;
+    };
+    UserPosition cursor;
+    QElapsedTimer sinceCursor;
+    sinceCursor.start();
+    ASSERT_TRUE(waitFor([&] {
+        if (sinceCursor.elapsed() > 200) {
+            watcher.send(cursor);
+            sinceCursor.restart();
+        }
+        return lastStateOf(idlePeer) == PresenceState::Away;
+    }, 10'000)) << "errors " << watcher.errors.size();
+    for (const PresenceStatus& st : idle.statuses) // the watcher kept sending: never away
+        EXPECT_NE(st.state, PresenceState::Away);
+    // What else it showed stays: only the state changed.
+    EXPECT_EQ(watcher.statuses.back().view, editing.view);
+    TestClient late(0x93, 3, "late");
+    ASSERT_TRUE(late.join(server.url("quiet"), false));
+    ASSERT_TRUE(waitFor([&] { return !late.statuses.empty(); }));
+    EXPECT_EQ(late.statuses.back().state, PresenceState::Away); // newcomers see it too
+    // Any update brings the user back, in the state they last declared.
+    idle.send(cursor);
+    ASSERT_TRUE(waitFor([&] { return lastStateOf(idlePeer) == PresenceState::Editing; }));
 }
 
 TEST_F(ServerTest, TheRoomDatabaseIsInWalMode)
@@ -408,6 +509,10 @@ TEST(ServerBackPressure, AClientThatStopsReadingStaysBoundedWhileOthersGetEveryt
             || log.contains(QStringLiteral("leave room=busy stalled"));
     }, 30'000)) << log.toStdString();
     EXPECT_FALSE(log.contains(QStringLiteral("slow client dropped room=busy reader")));
+    // Both write paths were taken: straight to the socket, and behind the stalled one's backlog.
+    const QByteArray metrics = httpGet(server.port(), "/metrics");
+    EXPECT_GT(metricValue(metrics, "constellate_frames_direct_total"), 0);
+    EXPECT_GT(metricValue(metrics, "constellate_frames_buffered_total"), 0);
 }
 
 TEST(ServerEpochs, AReplacedDataDirectoryIsBroughtUpToDateByVersionVectors)

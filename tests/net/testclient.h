@@ -157,8 +157,10 @@ public:
     std::optional<Welcome> welcome;
     std::vector<Error> errors;
     std::vector<RoomSequence> sequences; ///< of the transactions received, in arrival order
+    std::vector<RoomSequence> snapshotSeqs; ///< what each room snapshot received reflects
     std::vector<UserJoined> joined;
     std::vector<std::uint8_t> presenceTypes;
+    std::vector<PresenceStatus> statuses; ///< PRESENCE_STATUS relays, in arrival order
     std::vector<Transaction> sent;
     std::string ownerToken;
     QString accessKey;       ///< answers a CHALLENGE with it when set
@@ -208,6 +210,8 @@ private:
                 auto raw = uncompressSnapshot(m_chunks.take(), c->compression, 1u << 30, &error);
                 ASSERT_TRUE(raw) << error;
                 ASSERT_TRUE(doc.mergeSnapshot(*raw, &error)) << error;
+                if (c->version == 0)
+                    snapshotSeqs.push_back(c->seq);
                 if (m_awaitingSnapshot) {
                     m_awaitingSnapshot = false;
                     welcome = m_pendingWelcome;
@@ -265,6 +269,8 @@ private:
         } else if (auto* p = std::get_if<Ping>(&m)) {
             send(Pong {p->value});
         } else {
+            if (auto* st = std::get_if<PresenceStatus>(&m))
+                statuses.push_back(*st);
             presenceTypes.push_back(std::uint8_t(messageType(m)));
         }
     }

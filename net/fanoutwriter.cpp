@@ -1,0 +1,76 @@
+#include "fanoutwriter.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+namespace constellate::net {
+
+FanOutWriter::FanOutWriter(std::size_t parallelFrom) : m_parallelFrom(parallelFrom)
+{
+    if (m_parallelFrom > 0)
+        m_thread = std::thread([this] { run(); });
+}
+
+FanOutWriter::~FanOutWriter()
+{
+    if (!m_thread.joinable())
+        return;
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_wake.notify_one();
+    m_thread.join();
+}
+
+void FanOutWriter::sendAll(std::span<Send> sends)
+{
+    for (Send& s : sends) {
+        iovec parts[2] = {{const_cast<void*>(s.header), s.headerSize}, {const_cast<void*>(s.body), s.bodySize}};
+        msghdr msg {};
+        msg.msg_iov = parts;
+        msg.msg_iovlen = s.bodySize ? 2 : 1;
+        const ssize_t n = ::sendmsg(s.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        s.written = n > 0 ? std::size_t(n) : 0;
+    }
+}
+
+void FanOutWriter::write(std::span<Send> sends)
+{
+    if (m_parallelFrom == 0 || sends.size() < m_parallelFrom) {
+        sendAll(sends);
+        return;
+    }
+    // The writer thread takes the second half; this thread sends the first (the lower
+    // indices: the caller may order recipients by priority).
+    const std::size_t half = sends.size() / 2;
+    {
+        std::lock_guard lock(m_mutex);
+        m_work = sends.subspan(half);
+        m_hasWork = true;
+    }
+    m_wake.notify_one();
+    sendAll(sends.first(half));
+    std::unique_lock lock(m_mutex);
+    m_done.wait(lock, [this] { return !m_hasWork; });
+    ++m_parallelBatches;
+}
+
+void FanOutWriter::run()
+{
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_wake.wait(lock, [this] { return m_hasWork || m_stop; });
+        if (m_stop)
+            return;
+        const std::span<Send> work = m_work;
+        lock.unlock();
+        sendAll(work);
+        lock.lock();
+        m_hasWork = false;
+        m_work = {};
+        m_done.notify_one();
+    }
+}
+
+} // namespace constellate::net
