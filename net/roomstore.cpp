@@ -942,6 +942,16 @@ std::optional<LogRead> RoomStore::opsAfter(
         fail(error, QStringLiteral("could not read the log after seq %1").arg(seq), detail);
         return std::nullopt;
     }
+    // Appended but not yet committed (group commit): in memory, after everything on disk.
+    const RoomSequence after = read.transactions.empty() ? seq : read.transactions.back().seq;
+    for (const Pending& p : m_pending) {
+        if (p.seq <= after)
+            continue;
+        if ((maxBytes != 0 && total >= maxBytes) || (maxCount != 0 && read.transactions.size() >= maxCount))
+            break;
+        read.transactions.push_back({ p.seq, p.bytes });
+        total += p.bytes.size();
+    }
     return read;
 }
 

@@ -195,9 +195,10 @@ public:
     std::size_t pendingCount() const { return m_pending.size(); }
     /// Transactions up to here were removed from the log; a snapshot covers them.
     RoomSequence compactedThrough() const { return m_compactedThrough; }
-    /// Committed transactions after `seq`, in order: at most `maxCount` (0: no limit) and,
-    /// when `maxBytes` is not 0, no more once their bytes reach it (at least one). If the
-    /// log was compacted past `seq`, returns none with `compacted` set.
+    /// Transactions after `seq`, in order, the appended ones not yet committed included
+    /// (the relay has sent those too): at most `maxCount` (0: no limit) and, when
+    /// `maxBytes` is not 0, no more once their bytes reach it (at least one). If the log
+    /// was compacted past `seq`, returns none with `compacted` set.
     std::optional<LogRead> opsAfter(
         RoomSequence seq, std::size_t maxCount, QString* error, std::size_t maxBytes = 0) const;
 

@@ -40,6 +40,8 @@ constexpr int ClosePolicy = 1008;
 constexpr int CloseTryLater = 1013;
 /// How long a client may write nothing out while its backlog is past the bound.
 constexpr qint64 SlowReaderGraceMs = 2000;
+/// A resuming client gets at most this much of the log; more, and a snapshot instead.
+constexpr std::size_t MaxDeltaBytes = 64 * 1024 * 1024;
 
 std::uint64_t nowMs()
 {
@@ -111,6 +113,7 @@ struct SyncServer::Session {
     std::uint64_t lastActiveMs = 0; ///< the last edit or presence message (pings do not count)
     PresenceStatus lastStatus;      ///< as the client last declared it (online until it says)
     bool idleAway = false;          ///< the server announced this user away for being idle
+    std::optional<bool> ownerTokenOk; ///< the storage thread's answer on HELLO's owner token
 };
 
 struct SyncServer::Room {
@@ -119,7 +122,8 @@ struct SyncServer::Room {
     std::unique_ptr<GraphDocument> doc;
     RoomSequence committed = 0;
     RoomSequence lastAssigned = 0;
-    RoomSequence snapshotSeq = 0;
+    RoomSequence snapshotSeq = 0;      ///< the last compaction, asked for or loaded (its pace)
+    RoomSequence compactedThrough = 0; ///< the log holds everything after this
     bool loading = true;
     std::vector<Session*> waiting; ///< sessions whose HELLO waits for the room to load
     std::map<PeerIndex, Session*> peers;
@@ -400,10 +404,7 @@ void SyncServer::queue(Session& s, std::string_view message, bool presence)
         return;
     s.out.append(message);
     ++s.outMessages;
-    if (!s.dirty) {
-        s.dirty = true;
-        m_dirty.push_back(s.socket);
-    }
+    markDirty(s);
     scheduleFlush();
 }
 
@@ -805,6 +806,7 @@ void SyncServer::commitDone(Room& room, std::uint64_t committed, const std::stri
     // Compaction: a snapshot every so many transactions, and the log before it dropped.
     if (room.committed >= room.snapshotSeq + m_options.snapshotEvery && room.committed == room.lastAssigned) {
         room.snapshotSeq = room.committed;
+        room.compactedThrough = room.committed;
         const RoomSequence seq = room.committed;
         QMetaObject::invokeMethod(m_storage, [w = m_storage, name = room.name, seq, bytes = room.doc->encodeSnapshot()] {
             if (RoomStore* st = w->store(name)) {
@@ -992,6 +994,7 @@ void SyncServer::openRoom(const QString& name, bool create, Session& s)
             room->committed = *committed;
             room->lastAssigned = std::max(lastAssigned, *committed);
             room->snapshotSeq = std::max(snapshotSeq, *committed >= m_options.snapshotEvery ? *committed : 0);
+            room->compactedThrough = snapshotSeq;
             room->accessKey = key;
             for (const RoomMember& m : members)
                 room->members[m.user] = m;
@@ -1018,13 +1021,26 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
         granted = Role(it->second.role);
     bool tokenOk = created;
     if (!h.ownerToken.empty() && s.state != Session::State::AwaitingProof) {
-        // Checked on the storage thread would be cleaner; the token table is tiny, so the
-        // store answers from memory (RoomStore::checkOwnerToken reads no file).
-        QString token = QString::fromStdString(h.ownerToken);
-        QMetaObject::invokeMethod(m_storage, [&, token] {
-            if (RoomStore* st = m_storage->store(room.name))
-                tokenOk = st->checkOwnerToken(token) == std::optional<UserId>(h.user);
-        }, Qt::BlockingQueuedConnection);
+        if (!s.ownerTokenOk) {
+            // The store owns the token table: asked on the storage thread, and the join
+            // goes on when the answer is back (the relay thread never waits for storage).
+            QMetaObject::invokeMethod(m_storage, [this, w = m_storage, socket = s.socket, name = room.name,
+                                                  token = QString::fromStdString(h.ownerToken), user = h.user] {
+                bool ok = false;
+                if (RoomStore* st = w->store(name))
+                    ok = st->checkOwnerToken(token) == std::optional<UserId>(user);
+                QMetaObject::invokeMethod(this, [this, socket, name, ok] {
+                    auto it = m_sessions.find(socket);
+                    Room* r = roomOf(name);
+                    if (it == m_sessions.end() || !r || it->second->state != Session::State::Loading)
+                        return;
+                    it->second->ownerTokenOk = ok;
+                    finishJoin(*it->second, *r, false, {});
+                }, Qt::QueuedConnection);
+            }, Qt::QueuedConnection);
+            return;
+        }
+        tokenOk = *s.ownerTokenOk;
     }
     if (granted == Role::Owner && !tokenOk)
         granted = Role::Editor;
@@ -1102,16 +1118,29 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
     w.streams = room.streams.entries();
     // What follows: nothing, the deltas after what the client holds, or a snapshot.
     const bool sameEpoch = h.resume && h.resume->epoch == room.epoch;
-    std::optional<LogRead> deltas;
     if (sameEpoch && h.resume->committed >= room.lastAssigned) {
         w.sync = SyncMode::UpToDate;
+    } else if (sameEpoch && h.resume->committed >= room.compactedThrough) {
+        // The log after the client's number is read on the storage thread. Meanwhile the
+        // joiner's output is held (relays after this state collect behind it), and the
+        // WELCOME, built now, goes in front with the deltas when they are back.
+        s.holding = true;
+        s.holdAt = s.out.size();
+        const RoomSequence through = room.lastAssigned;
+        QMetaObject::invokeMethod(m_storage, [this, worker = m_storage, socket = s.socket, name = room.name,
+                                              after = h.resume->committed, through, welcome = w] {
+            QString err;
+            std::optional<LogRead> read;
+            if (RoomStore* st = worker->store(name))
+                read = st->opsAfter(after, 0, &err, MaxDeltaBytes);
+            QMetaObject::invokeMethod(this, [this, socket, name, through, welcome, read = std::move(read)]() mutable {
+                deltasReady(socket, name, through, std::move(welcome), std::move(read));
+            }, Qt::QueuedConnection);
+        }, Qt::QueuedConnection);
+        announceJoin(s, room, created);
+        return;
     } else if (sameEpoch) {
-        QString err;
-        QMetaObject::invokeMethod(m_storage, [&] {
-            if (RoomStore* st = m_storage->store(room.name))
-                deltas = st->opsAfter(h.resume->committed, 0, &err, 64 * 1024 * 1024);
-        }, Qt::BlockingQueuedConnection);
-        w.sync = deltas && !deltas->compacted ? SyncMode::Deltas : SyncMode::Snapshot;
+        w.sync = SyncMode::Snapshot; // the log was compacted past the client's number
     } else if (h.resume && h.hasDocument) {
         w.sync = SyncMode::VersionVectors;
     } else {
@@ -1121,9 +1150,32 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
     appendMessage(msg, w, Direction::ToClient);
     queue(s, msg);
     if (w.sync == SyncMode::Snapshot || w.sync == SyncMode::VersionVectors) {
+        s.holdAt = s.out.size();
         sendSnapshot(s, room);
-    } else if (w.sync == SyncMode::Deltas) {
-        for (const LoggedTransaction& lt : deltas->transactions) {
+    }
+    announceJoin(s, room, created);
+}
+
+void SyncServer::deltasReady(QWebSocket* socket, const QString& roomName, std::uint64_t through,
+                             protocol::Welcome welcome, std::optional<LogRead> read)
+{
+    auto it = m_sessions.find(socket);
+    Room* room = roomOf(roomName);
+    if (it == m_sessions.end() || !room || !it->second->holding)
+        return;
+    Session& s = *it->second;
+    // Complete means every transaction up to the state the joiner joined at: the read ran
+    // after every append posted before it and before any posted after it.
+    const bool complete = read && !read->compacted
+        && (read->transactions.empty() ? false : read->transactions.back().seq >= through);
+    std::string front;
+    std::size_t messages = 1;
+    if (complete) {
+        welcome.sync = SyncMode::Deltas;
+        appendMessage(front, welcome, Direction::ToClient);
+        for (const LoggedTransaction& lt : read->transactions) {
+            if (lt.seq > through)
+                break;
             std::string error;
             std::optional<Transaction> t = Transaction::decode(lt.bytes, &error);
             if (!t)
@@ -1131,10 +1183,53 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
             SyncUpdate u;
             u.seq = lt.seq;
             u.transaction = std::move(*t);
-            for (const std::string& m : encodeTransaction(u, Direction::ToClient, m_options.maxMessageBytes))
-                queue(s, m);
+            for (const std::string& m : encodeTransaction(u, Direction::ToClient, m_options.maxMessageBytes)) {
+                front += m;
+                ++messages;
+            }
         }
+        insertHeld(s, front, messages);
+        s.holding = false;
+        markDirty(s);
+        scheduleFlush();
+        return;
     }
+    // The log could not be read whole (an error, or more than MaxDeltaBytes): a snapshot
+    // of the room as it is now instead. It also holds what was relayed to the joiner
+    // meanwhile; getting those again is harmless (merging is idempotent).
+    if (!read || !read->compacted)
+        logWarning(QStringLiteral("room=%1 %2: log after %3 not read whole; sending a snapshot")
+                       .arg(roomName, s.who)
+                       .arg(welcome.committed));
+    welcome.sync = SyncMode::Snapshot;
+    appendMessage(front, welcome, Direction::ToClient);
+    insertHeld(s, front, 1);
+    s.holding = false;
+    sendSnapshot(s, *room); // right behind the WELCOME (holdAt); it may hold the output again
+    if (!s.holding)
+        markDirty(s);
+    scheduleFlush();
+}
+
+void SyncServer::insertHeld(Session& s, const std::string& bytes, std::size_t messages)
+{
+    s.out.insert(s.holdAt, bytes);
+    s.holdAt += bytes.size();
+    s.outMessages += messages;
+}
+
+void SyncServer::markDirty(Session& s)
+{
+    if (!s.dirty) {
+        s.dirty = true;
+        m_dirty.push_back(s.socket);
+    }
+}
+
+void SyncServer::announceJoin(Session& s, Room& room, bool created)
+{
+    const Hello& h = s.hello;
+    const PeerIndex peer = s.peer;
     // Who is here, and what they show; then tell them about the newcomer.
     for (auto& [otherPeer, other] : room.peers) {
         if (other == &s)
@@ -1165,14 +1260,19 @@ void SyncServer::sendSnapshot(Session& s, Room& room)
     // and every other room's, keeps flowing meanwhile. The joiner's output is held until
     // the snapshot is ready; the snapshot then goes in right after its WELCOME, ahead of
     // the relays that arrived meanwhile (they follow what the snapshot holds).
+    // It goes in at s.holdAt, which the caller sets right behind the WELCOME.
     if (!room.snapshotCache.empty() && room.snapshotCacheSeq == room.lastAssigned) {
+        std::string bytes;
+        std::size_t count = 0;
         for (const std::string& m :
-             encodeSnapshot(room.snapshotCache, 0, room.snapshotCacheSeq, Compression::Zlib, m_options.maxMessageBytes))
-            queue(s, m);
+             encodeSnapshot(room.snapshotCache, 0, room.snapshotCacheSeq, Compression::Zlib, m_options.maxMessageBytes)) {
+            bytes += m;
+            ++count;
+        }
+        insertHeld(s, bytes, count);
         return;
     }
     s.holding = true;
-    s.holdAt = s.out.size();
     room.snapshotWaiting.emplace_back(s.socket, room.lastAssigned);
     if (room.snapshotInFlight && room.snapshotInFlightSeq == room.lastAssigned)
         return;
@@ -1219,13 +1319,9 @@ void SyncServer::snapshotReady(const QString& roomName, RoomSequence seq, const 
         std::string inserted;
         for (const std::string& m : messages)
             inserted += m;
-        js.out.insert(js.holdAt, inserted);
-        js.outMessages += messages.size();
+        insertHeld(js, inserted, messages.size());
         js.holding = false;
-        if (!js.dirty) {
-            js.dirty = true;
-            m_dirty.push_back(js.socket);
-        }
+        markDirty(js);
     }
     scheduleFlush();
 }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QThread;
@@ -21,6 +22,7 @@ class Transaction;
 namespace net::protocol {
 struct DecodeError;
 struct PresenceStatus;
+struct Welcome;
 }
 }
 
@@ -28,6 +30,7 @@ namespace constellate::net {
 
 class FanOutWriter;
 class HttpFrontDoor;
+struct LogRead;
 class StorageWorker;
 
 /// How a server runs: what `constellate-server` takes on its command line, and what the
@@ -85,6 +88,11 @@ private:
     void handleMessage(Session& s, std::uint8_t type, std::string_view body);
     void handleHello(Session& s, std::string_view body);
     void finishJoin(Session& s, Room& room, bool created, const QString& ownerToken);
+    void deltasReady(QWebSocket* socket, const QString& roomName, std::uint64_t through, protocol::Welcome welcome,
+                     std::optional<LogRead> read);
+    void announceJoin(Session& s, Room& room, bool created);
+    void insertHeld(Session& s, const std::string& bytes, std::size_t messages);
+    void markDirty(Session& s);
     void handleTransactionBytes(Session& s, std::string bytes);
     void acceptTransaction(Session& s, constellate::Transaction t);
     void malformedTransaction(Session& s, const protocol::DecodeError& e, std::uint8_t type);

@@ -288,7 +288,8 @@ TEST_F(RoomStoreTest, AppendCommitReopenContinuesWithoutLossOrDuplicates)
     }
     EXPECT_EQ(store->pendingCount(), 10u);
     EXPECT_EQ(store->committedSeq(), 0u) << "nothing is committed before commit()";
-    EXPECT_TRUE(allOps(*store).empty());
+    EXPECT_EQ(store->stats().logTransactions, 0u) << "nothing is on disk before commit()";
+    EXPECT_EQ(allOps(*store).size(), 10u) << "what is queued is read with the log";
     EXPECT_EQ(commit(*store), 10u);
     EXPECT_EQ(store->pendingCount(), 0u);
     EXPECT_EQ(commit(*store), 10u) << "an empty commit changes nothing";
@@ -369,10 +370,19 @@ TEST_F(RoomStoreTest, GroupCommitWritesManyTransactionsInOneCommit)
     const auto tail = store->opsAfter(1000, 10, &error);
     ASSERT_TRUE(tail);
     EXPECT_TRUE(tail->transactions.empty());
+    // Appended, not yet committed (group commit): read too, after what is on disk.
+    append(*store, session.step());
+    append(*store, session.step());
+    const auto withPending = store->opsAfter(999, 0, &error);
+    ASSERT_TRUE(withPending);
+    ASSERT_EQ(withPending->transactions.size(), 3u);
+    EXPECT_EQ(withPending->transactions[1].seq, 1001u);
+    EXPECT_EQ(withPending->transactions[2].seq, 1002u);
+    EXPECT_EQ(commit(*store), 1002u);
 
     store = reopen();
     ASSERT_TRUE(store);
-    EXPECT_EQ(store->committedSeq(), 1000u);
+    EXPECT_EQ(store->committedSeq(), 1002u);
     EXPECT_EQ(loadHash(*store), session.document().canonicalHash());
 }
 

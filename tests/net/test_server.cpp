@@ -274,6 +274,45 @@ TEST_F(ServerTest, PresenceIsRelayedAndShownToNewcomers)
     EXPECT_GT(metricValue(metrics, "constellate_frames_direct_total"), 0) << metrics.toStdString();
 }
 
+TEST_F(ServerTest, AResumeDuringTrafficGetsEverySequenceOnceAndInOrder)
+{
+    // The log is read on the storage thread while the writer goes on: what the resuming
+    // client gets is the log up to its join, then the relays after it, with no gap.
+    TestClient a(0x55, 1, "a");
+    ASSERT_TRUE(a.join(server.url("flow"), true));
+    TestClient b(0x56, 2, "b");
+    ASSERT_TRUE(b.join(server.url("flow"), false));
+    a.addNode("first");
+    ASSERT_TRUE(waitFor([&] { return b.committed == 1u; }));
+    const Resume where {b.welcome->epoch, b.committed};
+    b.socket.close();
+    ASSERT_TRUE(waitFor([&] { return b.socket.state() == QAbstractSocket::UnconnectedState; }));
+    for (int i = 0; i < 50; ++i)
+        a.addNode("while away " + std::to_string(i));
+    b.sequences.clear();
+    b.welcome.reset();
+    b.socket.open(server.url("flow"));
+    ASSERT_TRUE(waitFor([&] { return b.socket.state() == QAbstractSocket::ConnectedState; }));
+    Hello h;
+    h.room = "flow";
+    h.user = b.doc.user();
+    h.replica = b.doc.replica();
+    h.name = "b";
+    h.resume = where;
+    b.send(h);
+    for (int i = 0; i < 50; ++i) {
+        a.addNode("during " + std::to_string(i));
+        QCoreApplication::processEvents();
+    }
+    ASSERT_TRUE(waitFor([&] { return b.doc.canonicalHash() == a.doc.canonicalHash(); }, 20'000));
+    ASSERT_TRUE(b.welcome);
+    EXPECT_EQ(b.welcome->sync, SyncMode::Deltas);
+    std::vector<RoomSequence> expected;
+    for (RoomSequence seq = 2; seq <= 101; ++seq)
+        expected.push_back(seq);
+    EXPECT_EQ(b.sequences, expected);
+}
+
 TEST_F(ServerTest, JoinersDuringTrafficGetTheSnapshotThenOnlyWhatFollowsIt)
 {
     // The snapshot is compressed off the relay thread while the room keeps going: each
