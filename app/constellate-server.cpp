@@ -5,31 +5,20 @@
 #include "graphdocument.h"
 #include "roomstore.h"
 #include "serverlog.h"
+#include "stopsignals.h"
 #include "syncserver.h"
 #include "tlscredentials.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QSocketNotifier>
 #include <QStandardPaths>
 
-#include <csignal>
 #include <cstdio>
-#include <sys/socket.h>
-#include <unistd.h>
 
 using namespace constellate;
 using namespace constellate::net;
 
 namespace {
-
-int g_signalPipe[2] = {-1, -1};
-
-void onSignal(int)
-{
-    const char c = 1;
-    [[maybe_unused]] const auto n = ::write(g_signalPipe[0], &c, 1);
-}
 
 int fail(const QString& message, int code = 1)
 {
@@ -208,17 +197,10 @@ int main(int argc, char** argv)
     std::fflush(stdout);
 
     // SIGTERM and SIGINT shut down gracefully: commit, then close with a reason.
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) == 0) {
-        auto* notifier = new QSocketNotifier(g_signalPipe[1], QSocketNotifier::Read, &app);
-        QObject::connect(notifier, &QSocketNotifier::activated, &app, [&server, notifier] {
-            char c;
-            [[maybe_unused]] const auto n = ::read(g_signalPipe[1], &c, 1);
-            notifier->setEnabled(false);
-            logInfo(QStringLiteral("shutting down"));
-            server.shutdown([] { QCoreApplication::quit(); });
-        });
-        std::signal(SIGTERM, onSignal);
-        std::signal(SIGINT, onSignal);
-    }
+    StopSignals stop;
+    QObject::connect(&stop, &StopSignals::stopRequested, &app, [&server] {
+        logInfo(QStringLiteral("shutting down"));
+        server.shutdown([] { QCoreApplication::quit(); });
+    });
     return app.exec();
 }

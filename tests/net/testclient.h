@@ -30,25 +30,26 @@ public:
     explicit ServerProcess(const QString& dataDir, QStringList extra = {}) : m_dataDir(dataDir), m_extra(std::move(extra)) {}
     ~ServerProcess() { kill(); }
 
-    bool start()
+    /// Starts the server on `port`, or on any free port when 0. A given port (the one a
+    /// killed server had, so that clients find it again) is tried for a while: the port
+    /// may take a moment to come free.
+    bool start(quint16 port = 0)
     {
-        m_process = std::make_unique<QProcess>();
-        m_process->setProcessChannelMode(QProcess::SeparateChannels);
-        m_process->start(QStringLiteral(CONSTELLATE_SERVER),
-                         QStringList {"--port", "0", "--bind", "127.0.0.1", "--data-dir", m_dataDir, "--log-level", "info"}
-                             + m_extra);
-        if (!m_process->waitForStarted(10'000))
-            return false;
-        QByteArray out;
-        const bool ok = waitFor([&] {
-            out += m_process->readAllStandardOutput();
-            return out.contains("listening on port") || m_process->state() == QProcess::NotRunning;
-        });
-        const qsizetype at = out.indexOf("listening on port ");
-        if (!ok || at < 0)
-            return false;
-        m_port = quint16(out.mid(at + 18).trimmed().toUInt());
-        return m_port != 0;
+        for (int attempt = 0; attempt < 40; ++attempt) {
+            if (startOnce(port))
+                return true;
+            if (port == 0)
+                return false;
+            waitFor([] { return false; }, 250); // clients keep trying meanwhile
+        }
+        return false;
+    }
+    /// kill -9, then start again on the same port with the same data directory.
+    bool restart()
+    {
+        const quint16 port = m_port;
+        kill();
+        return start(port);
     }
     /// kill -9: no chance to commit or say goodbye.
     void kill()
@@ -65,11 +66,33 @@ public:
         m_process->waitForFinished(10'000);
         return m_process->exitCode();
     }
-    QString log() { return QString::fromUtf8(m_process->readAllStandardError()); }
+    QString log() { return m_process ? QString::fromUtf8(m_process->readAllStandardError()) : QString(); }
     quint16 port() const { return m_port; }
     QUrl url(const QString& room) const { return QUrl(QStringLiteral("ws://127.0.0.1:%1/rooms/%2").arg(m_port).arg(room)); }
 
 private:
+    bool startOnce(quint16 port)
+    {
+        m_process = std::make_unique<QProcess>();
+        m_process->setProcessChannelMode(QProcess::SeparateChannels);
+        m_process->start(QStringLiteral(CONSTELLATE_SERVER),
+                         QStringList {"--port", QString::number(port), "--bind", "127.0.0.1", "--data-dir", m_dataDir,
+                                      "--log-level", "info"}
+                             + m_extra);
+        if (!m_process->waitForStarted(10'000))
+            return false;
+        QByteArray out;
+        const bool ok = waitFor([&] {
+            out += m_process->readAllStandardOutput();
+            return out.contains("listening on port") || m_process->state() == QProcess::NotRunning;
+        });
+        const qsizetype at = out.indexOf("listening on port ");
+        if (!ok || at < 0)
+            return false;
+        m_port = quint16(out.mid(at + 18).trimmed().toUInt());
+        return m_port != 0;
+    }
+
     QString m_dataDir;
     QStringList m_extra;
     std::unique_ptr<QProcess> m_process;
