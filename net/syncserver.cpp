@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <set>
 
 
 namespace constellate::net {
@@ -134,10 +135,14 @@ struct SyncServer::Room {
         RoomSequence seq;
         Session* session;
         ReplicaId replica;
-        std::uint32_t counter;
+        std::uint32_t firstCounter;
+        std::uint32_t counter; ///< the last
         std::chrono::steady_clock::time_point arrived;
     };
     std::deque<PendingAck> pendingAcks;
+    /// Transactions (by first operation) merged here whose commit failed: not duplicates
+    /// when they are sent again.
+    std::set<OpId> unstored;
     /// The latest relay of each presence type per peer, for newcomers.
     std::map<PeerIndex, std::map<std::uint8_t, std::string>> presence;
     /// The last compressed snapshot and the sequence it reflects: joins in a row share it.
@@ -703,9 +708,13 @@ void SyncServer::acceptTransaction(Session& s, Transaction t)
                       "computer's clock");
 
     const ApplyResult applied = room.doc->apply(t);
-    if (!applied.applied) {
+    // A re-send of a transaction whose commit failed (a full disk, say) is in the room's
+    // document but not on disk: it is stored (and numbered, and relayed) again, not taken
+    // for a duplicate, which would acknowledge what was never stored.
+    const bool storeAgain = !applied.applied && room.unstored.erase(id) > 0;
+    if (!applied.applied && !storeAgain) {
         // A re-sent duplicate: acknowledge once everything assigned so far is committed.
-        room.pendingAcks.push_back({room.lastAssigned, &s, h.replica, h.lastCounter(), arrived});
+        room.pendingAcks.push_back({room.lastAssigned, &s, h.replica, h.firstCounter, h.lastCounter(), arrived});
         if (room.lastAssigned <= room.committed)
             commitDone(room, room.committed, {}, 0, 0);
         return;
@@ -713,7 +722,7 @@ void SyncServer::acceptTransaction(Session& s, Transaction t)
     ++m_metrics.transactions;
     m_metrics.operations += h.opCount;
     const RoomSequence seq = ++room.lastAssigned;
-    room.pendingAcks.push_back({seq, &s, h.replica, h.lastCounter(), arrived});
+    room.pendingAcks.push_back({seq, &s, h.replica, h.firstCounter, h.lastCounter(), arrived});
 
     // Relay at once, encoded once for all receivers: as NODE_MOVE where the room's stream
     // state allows, else as SYNC_UPDATE (or chunks when large).
@@ -780,12 +789,14 @@ void SyncServer::commitDone(Room& room, std::uint64_t committed, const std::stri
         const bool failed = !error.empty() && a.seq >= firstFailed && a.seq <= lastFailed;
         if (!failed && a.seq > room.committed)
             break;
+        if (failed)
+            room.unstored.insert(OpId {a.replica, a.firstCounter});
         if (a.session && a.session->state == Session::State::Joined) {
             std::string msg;
             if (failed) {
                 Error e(ErrorCode::StorageFull, "the server could not store this edit: " + error,
                         std::uint8_t(MessageType::SyncUpdate));
-                e.transaction = OpId {a.replica, 0};
+                e.transaction = OpId {a.replica, a.firstCounter};
                 appendMessage(msg, e, Direction::ToClient);
             } else {
                 appendMessage(msg, Ack {a.replica, a.counter, a.seq}, Direction::ToClient);

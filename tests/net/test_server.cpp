@@ -399,6 +399,53 @@ TEST(ServerPresence, AnIdleUserTurnsAwayAndBackOnTheirNextUpdate)
     ASSERT_TRUE(waitFor([&] { return lastStateOf(idlePeer) == PresenceState::Editing; }));
 }
 
+TEST(ServerStorage, AnEditWhoseCommitFailedIsStoredWhenSentAgain)
+{
+    // The server's files may grow by about 1 MiB (a file size limit, as a full disk would
+    // refuse): a large edit's commit fails, the sender is told which edit, and when it
+    // sends it again after the limit is lifted it is stored, not taken for a duplicate.
+    QTemporaryDir dir;
+    ServerProcess server(dir.path());
+    server.setLauncher({"bash", "-c", "trap '' XFSZ; ulimit -S -f 1024; exec \"$0\" \"$@\""});
+    ASSERT_TRUE(server.start());
+    TestClient a(0xd1, 1, "a");
+    ASSERT_TRUE(a.join(server.url("tight"), true));
+    const std::string label(8000, 'x');
+    TransactionBuilder t = a.doc.begin();
+    for (int i = 0; i < 300; ++i) // about 2.4 MB
+        t.createNode({{{Field::Label, {}}, Value(label + std::to_string(i))}});
+    const Transaction big = a.doc.commit(t);
+    auto sendInChunks = [&] {
+        SyncUpdate u;
+        u.transaction = big;
+        for (const std::string& part : encodeTransaction(u, Direction::ToServer))
+            a.socket.sendBinaryMessage(QByteArray(part.data(), qsizetype(part.size())));
+    };
+    sendInChunks();
+    ASSERT_TRUE(waitFor([&] { return hasError(a, ErrorCode::StorageFull); }, 30'000)) << server.log().toStdString();
+    const OpId first = big.header().opId(0);
+    bool named = false;
+    for (const Error& e : a.errors)
+        named = named || (e.errorCode() == ErrorCode::StorageFull && e.transaction == first);
+    EXPECT_TRUE(named) << "the error names the edit";
+    EXPECT_FALSE(a.acknowledged(big));
+
+    QProcess lift;
+    lift.start(QStringLiteral("prlimit"), {"--pid", QString::number(server.pid()), "--fsize=unlimited"});
+    ASSERT_TRUE(lift.waitForFinished(10'000));
+    ASSERT_EQ(lift.exitCode(), 0) << lift.readAllStandardError().toStdString();
+    a.errors.clear();
+    sendInChunks();
+    ASSERT_TRUE(waitFor([&] { return a.acknowledged(big); }, 30'000)) << server.log().toStdString();
+
+    // Stored for real: it survives kill -9.
+    server.kill();
+    ASSERT_TRUE(server.start());
+    TestClient b(0xd2, 2, "b");
+    ASSERT_TRUE(b.join(server.url("tight"), false));
+    ASSERT_TRUE(waitFor([&] { return b.doc.count(EntityKind::Node) == 300u; }, 30'000)) << b.doc.count(EntityKind::Node);
+}
+
 TEST_F(ServerTest, TheRoomDatabaseIsInWalMode)
 {
     TestClient a(0x71, 1, "a");

@@ -68,6 +68,10 @@ public:
     }
     QString log() { return m_process ? QString::fromUtf8(m_process->readAllStandardError()) : QString(); }
     quint16 port() const { return m_port; }
+    qint64 pid() const { return m_process ? m_process->processId() : 0; }
+    /// Starts the server through `launcher` (program and arguments before the server's
+    /// path), e.g. a shell that sets resource limits and then execs it.
+    void setLauncher(QStringList launcher) { m_launcher = std::move(launcher); }
     QUrl url(const QString& room) const { return QUrl(QStringLiteral("ws://127.0.0.1:%1/rooms/%2").arg(m_port).arg(room)); }
 
 private:
@@ -75,10 +79,13 @@ private:
     {
         m_process = std::make_unique<QProcess>();
         m_process->setProcessChannelMode(QProcess::SeparateChannels);
-        m_process->start(QStringLiteral(CONSTELLATE_SERVER),
-                         QStringList {"--port", QString::number(port), "--bind", "127.0.0.1", "--data-dir", m_dataDir,
-                                      "--log-level", "info"}
-                             + m_extra);
+        const QStringList args = QStringList {"--port", QString::number(port), "--bind", "127.0.0.1", "--data-dir",
+                                              m_dataDir, "--log-level", "info"}
+            + m_extra;
+        if (m_launcher.isEmpty())
+            m_process->start(QStringLiteral(CONSTELLATE_SERVER), args);
+        else
+            m_process->start(m_launcher.front(), m_launcher.mid(1) + QStringList {QStringLiteral(CONSTELLATE_SERVER)} + args);
         if (!m_process->waitForStarted(10'000))
             return false;
         QByteArray out;
@@ -95,6 +102,7 @@ private:
 
     QString m_dataDir;
     QStringList m_extra;
+    QStringList m_launcher;
     std::unique_ptr<QProcess> m_process;
     quint16 m_port = 0;
 };
