@@ -119,6 +119,10 @@ int main(int argc, char** argv)
                                        QStringLiteral("Seconds without an edit or presence update after which a user is shown "
                                                       "away to the others (default 120; 0: never)."),
                                        QStringLiteral("SECONDS"), QStringLiteral("120"));
+    const QCommandLineOption messageRate(
+        QStringLiteral("max-messages-per-second"),
+        QStringLiteral("Messages a second one client may send before its edits are refused for a while (default 5000)."),
+        QStringLiteral("N"), QStringLiteral("5000"));
     const QCommandLineOption parallelFanOut(
         QStringLiteral("parallel-fanout-from"),
         QStringLiteral("Write a relay on two threads when it goes to at least this many clients (default 64; 0: one "
@@ -131,7 +135,8 @@ int main(int argc, char** argv)
     const QCommandLineOption tlsKey(QStringLiteral("tls-key"),
                                     QStringLiteral("PEM private key (RSA or EC, no passphrase) of --tls-cert."),
                                     QStringLiteral("FILE"));
-    parser.addOptions({port, bind, dataDir, maxClients, logLevel, sendQueue, awayAfter, parallelFanOut, tlsCert, tlsKey});
+    parser.addOptions({port, bind, dataDir, maxClients, logLevel, sendQueue, awayAfter, messageRate, parallelFanOut, tlsCert,
+                       tlsKey});
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
@@ -160,6 +165,9 @@ int main(int argc, char** argv)
     if (!ok || awaySeconds < 0 || awaySeconds > 7 * 24 * 3600)
         return fail(QStringLiteral("--away-after takes a number of seconds from 0 (never) to 604800"), 2);
     options.awayAfterMs = awaySeconds * 1000;
+    options.messagesPerSecond = parser.value(messageRate).toInt(&ok);
+    if (!ok || options.messagesPerSecond < 10)
+        return fail(QStringLiteral("--max-messages-per-second takes a number of at least 10"), 2);
     const int fanOutFrom = parser.value(parallelFanOut).toInt(&ok);
     if (!ok || fanOutFrom < 0)
         return fail(QStringLiteral("--parallel-fanout-from takes a number of clients (0: never)"), 2);
