@@ -55,6 +55,8 @@ QByteArray ServerMetrics::render() const
            "Frames (or their rest) queued behind a socket's backlog or sent through TLS.", framesBuffered.load());
     metric("constellate_parallel_fanouts_total", "counter", "Fan-outs written on two threads.",
            parallelBatches.load());
+    metric("constellate_snapshots_compressed_total", "counter",
+           "Snapshots compressed for joiners (one per room state, shared by its joiners).", snapshotsCompressed.load());
     fanOut.render(out, "constellate_fanout_latency_seconds",
                   "Time from a message's arrival to its relay being handed to each recipient's socket.");
     commit.render(out, "constellate_commit_latency_seconds",

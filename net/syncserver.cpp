@@ -43,6 +43,9 @@ constexpr int CloseTryLater = 1013;
 constexpr qint64 SlowReaderGraceMs = 2000;
 /// A resuming client gets at most this much of the log; more, and a snapshot instead.
 constexpr std::size_t MaxDeltaBytes = 64 * 1024 * 1024;
+/// Rooms this large have their joiners' snapshot made ahead, once quiet this long.
+constexpr std::size_t PrepareSnapshotFromEntities = 20'000;
+constexpr int PrepareSnapshotAfterQuietMs = 1000;
 
 std::uint64_t nowMs()
 {
@@ -152,6 +155,7 @@ struct SyncServer::Room {
     RoomSequence snapshotInFlightSeq = 0;
     /// Joiners held until the snapshot of the state they joined at is ready.
     std::vector<std::pair<QWebSocket*, RoomSequence>> snapshotWaiting;
+    QTimer* quiet = nullptr; ///< large rooms: prepares the snapshot once the room is quiet
 };
 
 SyncServer::SyncServer(ServerOptions options, QObject* parent)
@@ -723,6 +727,7 @@ void SyncServer::acceptTransaction(Session& s, Transaction t)
     m_metrics.operations += h.opCount;
     const RoomSequence seq = ++room.lastAssigned;
     room.pendingAcks.push_back({seq, &s, h.replica, h.firstCounter, h.lastCounter(), arrived});
+    prepareSnapshotWhenQuiet(room);
 
     // Relay at once, encoded once for all receivers: as NODE_MOVE where the room's stream
     // state allows, else as SYNC_UPDATE (or chunks when large).
@@ -882,6 +887,25 @@ void SyncServer::announceStatus(Session& s, PresenceStatus status)
         queue(*other, relay, true);
         other->arrivals.push_back(now);
     }
+}
+
+void SyncServer::prepareSnapshotWhenQuiet(Room& room)
+{
+    // A large room's snapshot takes a while to compress: made ahead, once the room has been
+    // quiet for a moment, the next joiner finds it ready (docs/benchmarks.md, "Joining").
+    if (room.doc->entityCount() < PrepareSnapshotFromEntities)
+        return;
+    if (!room.quiet) {
+        room.quiet = new QTimer(this);
+        room.quiet->setSingleShot(true);
+        room.quiet->setInterval(PrepareSnapshotAfterQuietMs);
+        connect(room.quiet, &QTimer::timeout, this, [this, name = room.name] {
+            Room* r = roomOf(name);
+            if (r && r->snapshotCacheSeq != r->lastAssigned)
+                startSnapshot(*r);
+        });
+    }
+    room.quiet->start();
 }
 
 SyncServer::Room* SyncServer::roomOf(const QString& name)
@@ -1285,10 +1309,16 @@ void SyncServer::sendSnapshot(Session& s, Room& room)
     }
     s.holding = true;
     room.snapshotWaiting.emplace_back(s.socket, room.lastAssigned);
+    startSnapshot(room);
+}
+
+void SyncServer::startSnapshot(Room& room)
+{
     if (room.snapshotInFlight && room.snapshotInFlightSeq == room.lastAssigned)
         return;
     room.snapshotInFlight = true;
     room.snapshotInFlightSeq = room.lastAssigned;
+    ++m_metrics.snapshotsCompressed;
     // Encoding reads the document, so it happens here; compression is pure bytes.
     auto encoded = std::make_shared<std::string>(room.doc->encodeSnapshot());
     const RoomSequence seq = room.lastAssigned;

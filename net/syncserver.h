@@ -112,6 +112,8 @@ private:
     void commitDone(Room& room, std::uint64_t committed, const std::string& error, std::uint64_t firstFailed,
                     std::uint64_t lastFailed);
     void sendSnapshot(Session& s, Room& room);
+    void startSnapshot(Room& room);
+    void prepareSnapshotWhenQuiet(Room& room);
     void snapshotReady(const QString& roomName, std::uint64_t seq, const std::string& compressed);
     void tick();
     Room* roomOf(const QString& name);

@@ -1,6 +1,7 @@
 // The real server process on a loopback port picked at run time, real SQLite files in a
 // temporary directory, and clients over real WebSockets.
 
+#include "documentio.h"
 #include "testclient.h"
 
 #include <QSqlDatabase>
@@ -444,6 +445,27 @@ TEST(ServerStorage, AnEditWhoseCommitFailedIsStoredWhenSentAgain)
     TestClient b(0xd2, 2, "b");
     ASSERT_TRUE(b.join(server.url("tight"), false));
     ASSERT_TRUE(waitFor([&] { return b.doc.count(EntityKind::Node) == 300u; }, 30'000)) << b.doc.count(EntityKind::Node);
+}
+
+TEST_F(ServerTest, ALargeRoomsSnapshotIsMadeOnceItIsQuietSoJoinersFindItReady)
+{
+    TestClient a(0x5a, 1, "a");
+    ASSERT_TRUE(a.join(server.url("large"), true));
+    // 10,000 nodes and about 20,000 edges, imported as a's own transaction (in chunks).
+    Transaction own;
+    importGraphFile(a.doc, CONSTELLATE_TEST_GRAPHS "/ba-10k.graphml", &own);
+    SyncUpdate u;
+    u.transaction = own;
+    for (const std::string& part : encodeTransaction(u, Direction::ToServer))
+        a.socket.sendBinaryMessage(QByteArray(part.data(), qsizetype(part.size())));
+    ASSERT_TRUE(waitFor([&] { return a.ackedCounter >= own.header().lastCounter(); }, 30'000));
+    auto compressed = [&] { return metricValue(httpGet(server.port(), "/metrics"), "constellate_snapshots_compressed_total"); };
+    // Nobody joined, yet once the room is quiet its snapshot is made.
+    ASSERT_TRUE(waitFor([&] { return compressed() == 1; }, 20'000)) << compressed();
+    TestClient b(0x5c, 2, "b");
+    ASSERT_TRUE(b.join(server.url("large"), false));
+    ASSERT_TRUE(waitFor([&] { return b.doc.count(EntityKind::Node) == 10'000u; }, 30'000));
+    EXPECT_EQ(compressed(), 1) << "the joiner got the prepared snapshot";
 }
 
 TEST_F(ServerTest, TheRoomDatabaseIsInWalMode)
