@@ -401,6 +401,12 @@ void SyncServer::queue(Session& s, std::string_view message, bool presence)
                        .arg(unsent));
         s.out.clear();
         s.state = Session::State::Closing;
+        // Behind the backlog, like the close frame: a client that reads on learns why.
+        std::string bye;
+        appendMessage(bye,
+                      Error(ErrorCode::SlowConsumer, "not reading fast enough: disconnected; resume later", 0, true),
+                      Direction::ToClient);
+        s.socket->sendBinaryMessage(QByteArray(bye.data(), qsizetype(bye.size())));
         s.socket->close(QWebSocketProtocol::CloseCode(CloseTryLater),
                         QStringLiteral("not reading fast enough: resume later"));
         return;
