@@ -4,8 +4,9 @@
 #
 #   scripts/start.sh [ARGS...]    ARGS are passed on to the program it launches
 #
-# Until the 3D editor lands (#5) it launches what exists: constellate-cli on the sample.
-# CONSTELLATE_JOBS=N limits build parallelism (never above nproc).
+# The editor hosts the sample as the room "lesmis" (the server runs inside it, port 7878):
+# others join ws://THIS-MACHINE:7878/rooms/lesmis (Session > Join, or
+# build/app/constellate --join URL). CONSTELLATE_JOBS=N limits build parallelism.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,9 +15,8 @@ readonly BUILD="$ROOT/build"
 readonly SAMPLE="resources/samples/lesmis.gexf"
 
 # What Quick start launches: a program in build/app/ and its arguments (paths relative to
-# the repository root). When the editor lands (#5) this becomes:
-#   LAUNCH=(constellate --host "$SAMPLE")
-LAUNCH=(constellate-cli info "$SAMPLE")
+# the repository root).
+LAUNCH=(constellate --host "$SAMPLE")
 
 say() { printf 'start: %s\n' "$*"; }
 die() {
@@ -58,17 +58,8 @@ binary="$BUILD/app/$program"
 cd "$ROOT"
 [[ -e $SAMPLE ]] || die "the sample graph $SAMPLE is missing"
 
-say "running: build/app/$program ${LAUNCH[*]:1} $*"
-status=0
-"$binary" "${LAUNCH[@]:1}" "$@" || status=$?
-
-if [[ $program == constellate-cli ]]; then
-    cat <<EOF
-
-  That was constellate-cli, the command-line tool. The 3D editor and host mode arrive
-  with #5; until then, try:
-    build/app/constellate-cli info FILE        what a graph file holds
-    build/app/constellate-cli convert IN OUT   convert a graph between file formats
-EOF
+if [[ -z ${DISPLAY:-} && -z ${WAYLAND_DISPLAY:-} ]]; then
+    die "no display: run this on a desktop session (or try it headless with: xvfb-run -a scripts/start.sh)"
 fi
-exit "$status"
+say "running: build/app/$program ${LAUNCH[*]:1} $*"
+exec "$binary" "${LAUNCH[@]:1}" "$@"

@@ -1,13 +1,24 @@
 // main() for tests that need a Qt event loop (sockets, timers): a QCoreApplication lives
 // for the whole run, and tests spin it with QTest-free helpers (see tests/net/nettestsupport.h).
+// With CONSTELLATE_TEST_GUI_MAIN (constellate_add_test's GUI_MAIN) it is a QGuiApplication,
+// for tests that create OpenGL contexts or windows.
 
+#ifdef CONSTELLATE_TEST_GUI_MAIN
+#include <QGuiApplication>
+using TestApplication = QGuiApplication;
+#else
 #include <QCoreApplication>
+using TestApplication = QCoreApplication;
+#endif
 
 #include <gtest/gtest.h>
 
 int main(int argc, char** argv)
 {
-    QCoreApplication app(argc, argv);
     ::testing::InitGoogleTest(&argc, argv);
+    // Listing the tests (gtest_discover_tests does it at build time) needs no display.
+    if (GTEST_FLAG_GET(list_tests))
+        return RUN_ALL_TESTS();
+    TestApplication app(argc, argv);
     return RUN_ALL_TESTS();
 }

@@ -1,0 +1,297 @@
+#include "scenerenderer.h"
+
+#include "shaders.h"
+
+#include <QOpenGLContext>
+#include <QOpenGLFunctions_3_3_Core>
+
+#include <glm/gtc/type_ptr.hpp>
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace constellate::render {
+
+namespace {
+
+/// The per-view uniform block (std140: two mat4 and a vec4, no padding).
+struct ViewBlockData {
+    glm::mat4 view;
+    glm::mat4 projection;
+    glm::vec4 viewport;
+};
+static_assert(sizeof(ViewBlockData) == 144);
+
+constexpr GLuint ViewBlockBinding = 0;
+constexpr float ArrowLengthPixels = 12.0f;
+
+} // namespace
+
+struct SceneRenderer::Gl : QOpenGLFunctions_3_3_Core {
+    QOpenGLContext* context = nullptr;
+    std::string error;
+    GLuint nodeProgram = 0;
+    GLuint edgeProgram = 0;
+    GLuint nodeVao = 0;
+    GLuint edgeVao = 0;
+    GLuint nodeBuffer = 0;
+    GLuint edgeBuffer = 0;
+    GLuint viewBuffer = 0;
+    GLsizei nodeCount = 0;
+    GLsizei edgeCount = 0;
+
+    GLuint compile(GLenum type, const char* body, const char* name)
+    {
+        const char* sources[] = {"#version 330 core\n", shaders::ViewBlock, body};
+        const GLuint shader = glCreateShader(type);
+        glShaderSource(shader, 3, sources, nullptr);
+        glCompileShader(shader);
+        GLint ok = 0;
+        glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
+        if (!ok) {
+            error = std::string("compiling ") + name + ": " + shaderLog(shader, false);
+            glDeleteShader(shader);
+            return 0;
+        }
+        return shader;
+    }
+
+    std::string shaderLog(GLuint object, bool program)
+    {
+        GLint length = 0;
+        program ? glGetProgramiv(object, GL_INFO_LOG_LENGTH, &length) : glGetShaderiv(object, GL_INFO_LOG_LENGTH, &length);
+        std::string log(std::size_t(length > 0 ? length : 1), '\0');
+        program ? glGetProgramInfoLog(object, length, nullptr, log.data())
+                : glGetShaderInfoLog(object, length, nullptr, log.data());
+        return log.c_str();
+    }
+
+    GLuint link(const char* vertex, const char* fragment, const char* name)
+    {
+        const GLuint vs = compile(GL_VERTEX_SHADER, vertex, name);
+        const GLuint fs = vs ? compile(GL_FRAGMENT_SHADER, fragment, name) : 0;
+        if (!fs) {
+            glDeleteShader(vs);
+            return 0;
+        }
+        const GLuint program = glCreateProgram();
+        glAttachShader(program, vs);
+        glAttachShader(program, fs);
+        glLinkProgram(program);
+        glDeleteShader(vs);
+        glDeleteShader(fs);
+        GLint ok = 0;
+        glGetProgramiv(program, GL_LINK_STATUS, &ok);
+        if (!ok) {
+            error = std::string("linking ") + name + ": " + shaderLog(program, true);
+            glDeleteProgram(program);
+            return 0;
+        }
+        const GLuint block = glGetUniformBlockIndex(program, "ViewBlock");
+        if (block != GL_INVALID_INDEX)
+            glUniformBlockBinding(program, block, ViewBlockBinding);
+        return program;
+    }
+
+    // Binds one instanced attribute of the buffer bound to GL_ARRAY_BUFFER.
+    void attribute(GLuint location, GLint components, GLenum type, bool normalized, GLsizei stride, std::size_t offset)
+    {
+        glEnableVertexAttribArray(location);
+        const auto pointer = reinterpret_cast<const void*>(offset);
+        if (type == GL_UNSIGNED_INT)
+            glVertexAttribIPointer(location, components, type, stride, pointer);
+        else
+            glVertexAttribPointer(location, components, type, normalized ? GL_TRUE : GL_FALSE, stride, pointer);
+        glVertexAttribDivisor(location, 1);
+    }
+
+    void destroy()
+    {
+        glDeleteProgram(nodeProgram);
+        glDeleteProgram(edgeProgram);
+        const GLuint vaos[] = {nodeVao, edgeVao};
+        glDeleteVertexArrays(2, vaos);
+        const GLuint buffers[] = {nodeBuffer, edgeBuffer, viewBuffer};
+        glDeleteBuffers(3, buffers);
+    }
+};
+
+SceneRenderer::SceneRenderer() = default;
+
+SceneRenderer::~SceneRenderer()
+{
+    if (m_gl && m_gl->context && QOpenGLContext::currentContext() == m_gl->context)
+        m_gl->destroy();
+}
+
+bool SceneRenderer::isInitialized() const
+{
+    return m_gl && m_gl->nodeProgram && m_gl->edgeProgram;
+}
+
+const std::string& SceneRenderer::error() const
+{
+    static const std::string none;
+    return m_gl ? m_gl->error : none;
+}
+
+bool SceneRenderer::initialize()
+{
+    m_gl = std::make_unique<Gl>();
+    Gl& gl = *m_gl;
+    gl.context = QOpenGLContext::currentContext();
+    if (!gl.context) {
+        gl.error = "no current OpenGL context";
+        return false;
+    }
+    if (!gl.initializeOpenGLFunctions()) {
+        gl.error = "the context does not offer OpenGL 3.3 core";
+        return false;
+    }
+    gl.nodeProgram = gl.link(shaders::NodeVertex, shaders::NodeFragment, "node shader");
+    gl.edgeProgram = gl.nodeProgram ? gl.link(shaders::EdgeVertex, shaders::EdgeFragment, "edge shader") : 0;
+    if (!gl.edgeProgram)
+        return false;
+
+    GLuint vaos[2];
+    gl.glGenVertexArrays(2, vaos);
+    gl.nodeVao = vaos[0];
+    gl.edgeVao = vaos[1];
+    GLuint buffers[3];
+    gl.glGenBuffers(3, buffers);
+    gl.nodeBuffer = buffers[0];
+    gl.edgeBuffer = buffers[1];
+    gl.viewBuffer = buffers[2];
+
+    gl.glBindVertexArray(gl.nodeVao);
+    gl.glBindBuffer(GL_ARRAY_BUFFER, gl.nodeBuffer);
+    constexpr GLsizei nodeStride = sizeof(NodeInstance);
+    gl.attribute(0, 3, GL_FLOAT, false, nodeStride, offsetof(NodeInstance, position));
+    gl.attribute(1, 1, GL_FLOAT, false, nodeStride, offsetof(NodeInstance, radius));
+    gl.attribute(2, 4, GL_UNSIGNED_BYTE, true, nodeStride, offsetof(NodeInstance, color));
+
+    gl.glBindVertexArray(gl.edgeVao);
+    gl.glBindBuffer(GL_ARRAY_BUFFER, gl.edgeBuffer);
+    constexpr GLsizei edgeStride = sizeof(EdgeInstance);
+    gl.attribute(0, 3, GL_FLOAT, false, edgeStride, offsetof(EdgeInstance, source));
+    gl.attribute(1, 3, GL_FLOAT, false, edgeStride, offsetof(EdgeInstance, target));
+    gl.attribute(2, 4, GL_UNSIGNED_BYTE, true, edgeStride, offsetof(EdgeInstance, color));
+    gl.attribute(3, 1, GL_FLOAT, false, edgeStride, offsetof(EdgeInstance, targetRadius));
+    gl.attribute(4, 1, GL_UNSIGNED_INT, false, edgeStride, offsetof(EdgeInstance, flags));
+    gl.glBindVertexArray(0);
+    gl.glBindBuffer(GL_ARRAY_BUFFER, 0);
+
+    gl.glBindBuffer(GL_UNIFORM_BUFFER, gl.viewBuffer);
+    gl.glBufferData(GL_UNIFORM_BUFFER, sizeof(ViewBlockData), nullptr, GL_DYNAMIC_DRAW);
+    gl.glBindBuffer(GL_UNIFORM_BUFFER, 0);
+    return true;
+}
+
+std::string SceneRenderer::glDescription() const
+{
+    if (!m_gl || !m_gl->context)
+        return {};
+    auto text = [&](GLenum name) {
+        const auto* s = reinterpret_cast<const char*>(m_gl->glGetString(name));
+        return std::string(s ? s : "?");
+    };
+    return text(GL_RENDERER) + ", OpenGL " + text(GL_VERSION);
+}
+
+namespace {
+template<typename Instance>
+void uploadInstances(QOpenGLFunctions_3_3_Core& gl, GLuint buffer,
+                     std::span<const Instance> instances, bool rebuilt, const std::vector<InstanceRange>& ranges,
+                     GLsizei& count, std::size_t& bytes, int& calls)
+{
+    if (!rebuilt && ranges.empty())
+        return;
+    gl.glBindBuffer(GL_ARRAY_BUFFER, buffer);
+    if (rebuilt) {
+        // A new store each time (orphaning): the driver need not wait for frames in flight.
+        const std::size_t size = instances.size_bytes();
+        gl.glBufferData(GL_ARRAY_BUFFER, GLsizeiptr(size), size ? instances.data() : nullptr, GL_DYNAMIC_DRAW);
+        count = GLsizei(instances.size());
+        bytes += size;
+        ++calls;
+    } else {
+        for (const InstanceRange& r : ranges) {
+            const std::size_t offset = std::size_t(r.first) * sizeof(Instance);
+            const std::size_t size = std::size_t(r.count) * sizeof(Instance);
+            gl.glBufferSubData(GL_ARRAY_BUFFER, GLintptr(offset), GLsizeiptr(size), instances.data() + r.first);
+            bytes += size;
+            ++calls;
+        }
+    }
+    gl.glBindBuffer(GL_ARRAY_BUFFER, 0);
+}
+} // namespace
+
+void SceneRenderer::upload(RenderScene& scene)
+{
+    m_stats.nodeBytesUploaded = 0;
+    m_stats.edgeBytesUploaded = 0;
+    m_stats.bufferUpdates = 0;
+    if (!isInitialized())
+        return;
+    const RenderScene::Changes changes = scene.takeChanges();
+    uploadInstances(*m_gl, m_gl->nodeBuffer, scene.nodes(), changes.nodesRebuilt, changes.nodeRanges,
+                    m_gl->nodeCount, m_stats.nodeBytesUploaded, m_stats.bufferUpdates);
+    uploadInstances(*m_gl, m_gl->edgeBuffer, scene.edges(), changes.edgesRebuilt, changes.edgeRanges,
+                    m_gl->edgeCount, m_stats.edgeBytesUploaded, m_stats.bufferUpdates);
+}
+
+void SceneRenderer::render(const View& view, const RenderTarget& target)
+{
+    m_stats.drawCalls = 0;
+    if (!isInitialized() || target.width <= 0 || target.height <= 0)
+        return;
+    Gl& gl = *m_gl;
+
+    const ViewBlockData block {view.view, view.projection,
+                               glm::vec4(float(target.width), float(target.height), m_edgeWidth, ArrowLengthPixels)};
+    gl.glBindBuffer(GL_UNIFORM_BUFFER, gl.viewBuffer);
+    gl.glBufferSubData(GL_UNIFORM_BUFFER, 0, sizeof block, &block);
+    gl.glBindBuffer(GL_UNIFORM_BUFFER, 0);
+    gl.glBindBufferBase(GL_UNIFORM_BUFFER, ViewBlockBinding, gl.viewBuffer);
+
+    gl.glBindFramebuffer(GL_FRAMEBUFFER, target.framebuffer);
+    gl.glViewport(target.x, target.y, target.width, target.height);
+    gl.glScissor(target.x, target.y, target.width, target.height);
+    gl.glEnable(GL_SCISSOR_TEST); // clear only this target's rectangle (one eye of two)
+    gl.glClearColor(float((m_background >> 24) & 0xff) / 255.0f, float((m_background >> 16) & 0xff) / 255.0f,
+                    float((m_background >> 8) & 0xff) / 255.0f, float(m_background & 0xff) / 255.0f);
+    gl.glClearDepth(1.0);
+    gl.glDepthMask(GL_TRUE);
+    gl.glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    gl.glEnable(GL_DEPTH_TEST);
+    gl.glDepthFunc(GL_LESS);
+    gl.glDisable(GL_BLEND);
+    gl.glDisable(GL_CULL_FACE);
+
+    if (gl.nodeCount > 0) {
+        gl.glUseProgram(gl.nodeProgram);
+        gl.glBindVertexArray(gl.nodeVao);
+        gl.glDrawArraysInstanced(GL_TRIANGLE_STRIP, 0, 4, gl.nodeCount);
+        ++m_stats.drawCalls;
+    }
+    if (gl.edgeCount > 0) {
+        gl.glUseProgram(gl.edgeProgram);
+        gl.glBindVertexArray(gl.edgeVao);
+        gl.glDrawArraysInstanced(GL_TRIANGLES, 0, 9, gl.edgeCount);
+        ++m_stats.drawCalls;
+    }
+    gl.glBindVertexArray(0);
+    gl.glUseProgram(0);
+    gl.glDisable(GL_SCISSOR_TEST);
+}
+
+void SceneRenderer::finish()
+{
+    if (m_gl && m_gl->context)
+        m_gl->glFinish();
+}
+
+} // namespace constellate::render

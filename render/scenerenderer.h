@@ -1,0 +1,78 @@
+#pragma once
+
+#include "renderscene.h"
+#include "types.h"
+#include "view.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace constellate::render {
+
+/// Where a frame goes: a framebuffer object of the current context (0: the default
+/// framebuffer) and the rectangle of it to draw into (the headset gives one per eye).
+struct RenderTarget {
+    std::uint32_t framebuffer = 0;
+    int x = 0;
+    int y = 0;
+    int width = 0;
+    int height = 0;
+};
+
+/// What the last upload and frame did: tests check incremental updates with it, and
+/// the benchmark reports it.
+struct RenderStats {
+    std::size_t nodeBytesUploaded = 0; ///< by the last upload()
+    std::size_t edgeBytesUploaded = 0;
+    int bufferUpdates = 0;             ///< glBufferData/glBufferSubData calls of the last upload()
+    int drawCalls = 0;                 ///< of the last render()
+};
+
+/// Draws a RenderScene with OpenGL 3.3 core: one instanced draw call for all nodes
+/// (sphere impostors that write their true depth) and one for all edges (screen-space
+/// quads, with arrowheads on directed edges). The desktop view and the headset use the
+/// same renderer, each with its own View and RenderTarget.
+///
+/// Every method must be called with the same OpenGL context current, on its thread,
+/// from initialize() until the renderer is destroyed (the destructor frees GL objects
+/// only if the context is current).
+class SceneRenderer {
+public:
+    SceneRenderer();
+    ~SceneRenderer();
+    SceneRenderer(const SceneRenderer&) = delete;
+    SceneRenderer& operator=(const SceneRenderer&) = delete;
+
+    /// Compiles the shaders and creates buffers in the current context (3.3 core or
+    /// later). On failure returns false and `error()` says why.
+    bool initialize();
+    bool isInitialized() const;
+    const std::string& error() const;
+    /// GL_RENDERER and GL_VERSION of the context, for logs and benchmark reports.
+    std::string glDescription() const;
+
+    /// Uploads what changed in the scene since the last upload (only changed ranges,
+    /// unless instances were added or removed) and clears the scene's change record.
+    void upload(RenderScene& scene);
+
+    void setBackground(Rgba color) { m_background = color; }
+    /// Width of edges in pixels (default 1.5).
+    void setEdgeWidth(float pixels) { m_edgeWidth = pixels; }
+
+    /// Clears the target and draws the scene as last uploaded, seen through `view`.
+    void render(const View& view, const RenderTarget& target);
+    /// Waits until the GPU has finished (benchmarks; reading pixels back waits anyway).
+    void finish();
+
+    const RenderStats& stats() const { return m_stats; }
+
+private:
+    struct Gl;
+    std::unique_ptr<Gl> m_gl;
+    Rgba m_background = 0x1e1f24ff;
+    float m_edgeWidth = 1.5f;
+    RenderStats m_stats;
+};
+
+} // namespace constellate::render
