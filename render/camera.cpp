@@ -54,6 +54,49 @@ void Camera::frame(const Sphere& bounds, float aspect)
     setDistance(FrameMargin * radius / std::sin(half));
 }
 
+glm::vec3 Camera::forward() const
+{
+    return glm::normalize(m_target - eyePosition());
+}
+
+glm::vec3 Camera::right() const
+{
+    // Yaw alone decides it (the view never rolls): +x at yaw 0.
+    return {std::cos(m_yaw), 0.0f, -std::sin(m_yaw)};
+}
+
+glm::vec3 Camera::up() const
+{
+    return glm::cross(right(), forward());
+}
+
+void Camera::fly(glm::vec3 delta)
+{
+    m_target += delta.x * right() + delta.y * up() + delta.z * forward();
+}
+
+void Camera::look(float deltaYaw, float deltaPitch)
+{
+    // The eye looks along -offset: turning the eye's view by (dyaw, dpitch) turns the
+    // offset by the same yaw and the opposite pitch.
+    const glm::vec3 eye = eyePosition();
+    setAngles(m_yaw + deltaYaw, m_pitch - deltaPitch);
+    m_target = eye - (eyePosition() - m_target);
+}
+
+void Camera::lookFrom(glm::vec3 eye, glm::vec3 target)
+{
+    const glm::vec3 offset = eye - target;
+    const float length = glm::length(offset);
+    m_target = target;
+    setDistance(length);
+    if (length > 0.0f) {
+        const float pitch = std::asin(std::clamp(offset.y / length, -1.0f, 1.0f));
+        const float yaw = std::atan2(offset.x, offset.z);
+        setAngles(yaw, pitch);
+    }
+}
+
 float Camera::farPlane() const
 {
     return m_distance + 2.0f * m_sceneRadius;

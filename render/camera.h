@@ -11,6 +11,11 @@ namespace constellate::render {
 /// (about world +y) and pitch. Orbit, pan and zoom as the mouse asks; frame a bounding
 /// sphere. Pure maths, no GL: unit-tested on its own.
 ///
+/// Fly mode is the same state driven differently: fly() moves eye and target together
+/// along the view's axes and look() turns the view about the eye (not the target), so
+/// the user can switch between orbiting and flying at any moment without a jump.
+/// lookFrom() puts the eye at a given place (following another user's view).
+///
 /// Angles are in radians; yaw 0 and pitch 0 put the eye on the target's +z side.
 class Camera {
 public:
@@ -42,6 +47,24 @@ public:
     /// Looks at the sphere's centre from just far enough to see all of it in a viewport
     /// of the given aspect ratio (width / height), keeping the angles.
     void frame(const Sphere& bounds, float aspect);
+
+    /// Unit vectors of the view in world space: where the eye looks, its right, its up.
+    glm::vec3 forward() const;
+    glm::vec3 right() const;
+    glm::vec3 up() const;
+    /// Fly mode: moves eye and target by `delta.x` along right(), `delta.y` along up() and
+    /// `delta.z` along forward(), in world units (W/S: +-z, D/A: +-x, E/Q: +-y; speed
+    /// times frame time is the caller's choice, e.g. a fraction of the scene radius).
+    void fly(glm::vec3 delta);
+    /// Fly mode: turns the view about the eye (a mouse look); the eye stays put, the
+    /// target swings around it at the same distance. Positive yaw turns left, positive
+    /// pitch looks up (radians).
+    void look(float deltaYaw, float deltaPitch);
+    /// Puts the eye at `eye` looking at `target` (another user's view): target, distance
+    /// and angles are set so that eyePosition() == eye, unless the distance is outside
+    /// [MinDistance, MaxDistance] or the view is within 0.1 degree of straight up or down
+    /// (then the eye is as near as the limits allow). Smoothing is the caller's.
+    void lookFrom(glm::vec3 eye, glm::vec3 target);
 
     /// View and projection matrices for a viewport of the given aspect ratio.
     View view(float aspect) const;

@@ -151,4 +151,25 @@ std::optional<NodeHit> PickGrid::pickLinear(std::span<const NodeInstance> nodes,
     return best;
 }
 
+std::vector<std::uint32_t> nodesInRect(
+    std::span<const NodeInstance> nodes, const View& view, glm::vec2 viewportSize, const PixelRect& rect)
+{
+    std::vector<std::uint32_t> inside;
+    const glm::vec2 lo = glm::min(rect.corner0, rect.corner1);
+    const glm::vec2 hi = glm::max(rect.corner0, rect.corner1);
+    if (viewportSize.x <= 0.0f || viewportSize.y <= 0.0f)
+        return inside;
+    const glm::mat4 viewProjection = view.projection * view.view;
+    for (std::uint32_t i = 0; i < nodes.size(); ++i) {
+        const glm::vec4 clip = viewProjection * glm::vec4(nodes[i].position, 1.0f);
+        if (!(clip.w > 0.0f) || clip.z < -clip.w || clip.z > clip.w)
+            continue;
+        const glm::vec2 ndc = glm::vec2(clip) / clip.w;
+        const glm::vec2 pixel {(ndc.x + 1.0f) * 0.5f * viewportSize.x, (1.0f - ndc.y) * 0.5f * viewportSize.y};
+        if (pixel.x >= lo.x && pixel.x <= hi.x && pixel.y >= lo.y && pixel.y <= hi.y)
+            inside.push_back(i);
+    }
+    return inside;
+}
+
 } // namespace constellate::render

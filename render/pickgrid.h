@@ -2,6 +2,7 @@
 
 #include "geometry.h"
 #include "renderscene.h"
+#include "view.h"
 
 #include <glm/glm.hpp>
 
@@ -50,5 +51,19 @@ private:
     std::vector<std::uint32_t> m_items;
     std::uint64_t m_builtVersion = ~0ull;
 };
+
+/// A rectangle of window pixels (origin top left, y down, as Qt's events); the corners
+/// may come in any order (a rubber band dragged up and left).
+struct PixelRect {
+    glm::vec2 corner0 {0.0f};
+    glm::vec2 corner1 {0.0f};
+};
+
+/// Box selection: the indices (into `nodes`, ascending) of the nodes whose centre
+/// projects into the rectangle (edges included) and lies within the view's depth range
+/// (in front of the eye, between the near and far planes). A linear pass: about a
+/// millisecond per 100k nodes, once per rubber-band change.
+std::vector<std::uint32_t> nodesInRect(
+    std::span<const NodeInstance> nodes, const View& view, glm::vec2 viewportSize, const PixelRect& rect);
 
 } // namespace constellate::render

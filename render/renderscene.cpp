@@ -31,6 +31,7 @@ void RenderScene::rebuild(const GraphDocument& document)
     m_edges.clear();
     m_edgeIds.clear();
     m_edgeIndex.clear();
+    m_overridden.clear();
 
     const std::size_t nodeCount = document.count(EntityKind::Node);
     m_nodes.reserve(nodeCount);
@@ -59,10 +60,12 @@ void RenderScene::rebuild(const GraphDocument& document)
     // Incident edges per node, for moves.
     m_incidentOffsets.assign(m_nodes.size() + 1, 0);
     std::vector<std::uint32_t> endpoints(m_edges.size() * 2);
+    m_edgeEnds.resize(m_edges.size());
     for (std::size_t i = 0; i < m_edges.size(); ++i) {
         const GraphDocument::Entity* e = document.entity(m_edgeIds[i]);
         endpoints[2 * i] = m_nodeIndex.at(e->a);
         endpoints[2 * i + 1] = m_nodeIndex.at(e->b);
+        m_edgeEnds[i] = {endpoints[2 * i], endpoints[2 * i + 1]};
         ++m_incidentOffsets[endpoints[2 * i] + 1];
         if (endpoints[2 * i + 1] != endpoints[2 * i])
             ++m_incidentOffsets[endpoints[2 * i + 1] + 1];
@@ -120,6 +123,7 @@ void RenderScene::updateNodes(const GraphDocument& document, std::span<const Ent
         if (!drawn)
             continue;
         const std::uint32_t index = it->second;
+        m_overridden.erase(id);
         const NodeInstance updated = nodeInstance(document, *document.entity(id));
         NodeInstance& current = m_nodes[index];
         current = updated;
@@ -131,6 +135,41 @@ void RenderScene::updateNodes(const GraphDocument& document, std::span<const Ent
         }
     }
     ++m_version;
+}
+
+void RenderScene::moveEdgeEnds(std::uint32_t index)
+{
+    EdgeInstance& out = m_edges[index];
+    const NodeInstance& target = m_nodes[m_edgeEnds[index].second];
+    out.source = m_nodes[m_edgeEnds[index].first].position;
+    out.target = target.position;
+    out.targetRadius = target.radius;
+}
+
+void RenderScene::overridePositions(std::span<const std::pair<EntityId, glm::vec3>> positions)
+{
+    for (const auto& [id, position] : positions) {
+        const auto it = m_nodeIndex.find(id);
+        if (it == m_nodeIndex.end())
+            continue;
+        const std::uint32_t index = it->second;
+        m_overridden.insert(id);
+        m_nodes[index].position = position;
+        markNode(index);
+        for (std::uint32_t k = m_incidentOffsets[index]; k < m_incidentOffsets[index + 1]; ++k) {
+            moveEdgeEnds(m_incident[k]);
+            markEdge(m_incident[k]);
+        }
+    }
+    ++m_version;
+}
+
+void RenderScene::clearOverrides(const GraphDocument& document)
+{
+    if (m_overridden.empty())
+        return;
+    const std::vector<EntityId> ids(m_overridden.begin(), m_overridden.end());
+    updateNodes(document, ids);
 }
 
 void RenderScene::updateEdges(const GraphDocument& document, std::span<const EntityId> ids)
@@ -197,18 +236,38 @@ RenderScene::Changes RenderScene::takeChanges(std::uint32_t mergeGap)
 
 Sphere RenderScene::bounds() const
 {
-    if (m_nodes.empty())
+    return boundsOf(m_nodes);
+}
+
+Sphere RenderScene::bounds(std::span<const EntityId> ids) const
+{
+    std::vector<NodeInstance> chosen;
+    chosen.reserve(ids.size());
+    for (const EntityId id : ids) {
+        if (const auto n = m_nodeIndex.find(id); n != m_nodeIndex.end()) {
+            chosen.push_back(m_nodes[n->second]);
+        } else if (const auto e = m_edgeIndex.find(id); e != m_edgeIndex.end()) {
+            chosen.push_back(m_nodes[m_edgeEnds[e->second].first]);
+            chosen.push_back(m_nodes[m_edgeEnds[e->second].second]);
+        }
+    }
+    return boundsOf(chosen);
+}
+
+Sphere RenderScene::boundsOf(std::span<const NodeInstance> nodes)
+{
+    if (nodes.empty())
         return {};
     // The bounding box's centre, then the farthest sphere from it: not the smallest
     // sphere, but within a factor sqrt(3) of it, and one pass.
     glm::vec3 lo(INFINITY), hi(-INFINITY);
-    for (const NodeInstance& n : m_nodes) {
+    for (const NodeInstance& n : nodes) {
         lo = glm::min(lo, n.position - n.radius);
         hi = glm::max(hi, n.position + n.radius);
     }
     const glm::vec3 center = 0.5f * (lo + hi);
     float radius = 0.0f;
-    for (const NodeInstance& n : m_nodes)
+    for (const NodeInstance& n : nodes)
         radius = std::max(radius, glm::distance(center, n.position) + n.radius);
     return {center, radius};
 }

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace constellate::render {
@@ -66,10 +68,22 @@ public:
     void rebuild(const GraphDocument& document);
     /// Re-reads the given nodes (moved, recoloured, resized) and updates their instances
     /// and those of their edges in place. A node that appeared or disappeared changes
-    /// which instances exist: the scene is rebuilt (and edges with it).
+    /// which instances exist: the scene is rebuilt (and edges with it). A node given here
+    /// loses its override (overridePositions()): it is drawn where the document says.
     void updateNodes(const GraphDocument& document, std::span<const EntityId> ids);
     /// Re-reads the given edges (recoloured, deleted, restored); like updateNodes.
     void updateEdges(const GraphDocument& document, std::span<const EntityId> ids);
+
+    /// Draws the given nodes at these world positions instead of the document's (someone's
+    /// live drag, not yet committed), moving their edges' ends with them; recorded as
+    /// changed ranges like updateNodes(). The document is not touched. Ids that are not
+    /// drawn are ignored. An override lasts until updateNodes() names the node,
+    /// clearOverrides() or rebuild().
+    void overridePositions(std::span<const std::pair<EntityId, glm::vec3>> positions);
+    /// Puts every overridden node back where the document says.
+    void clearOverrides(const GraphDocument& document);
+    bool isOverridden(EntityId id) const { return m_overridden.contains(id); }
+    std::size_t overrideCount() const { return m_overridden.size(); }
 
     std::span<const NodeInstance> nodes() const { return m_nodes; }
     std::span<const EdgeInstance> edges() const { return m_edges; }
@@ -90,6 +104,11 @@ public:
 
     /// A sphere around every node (its radius included); radius 0 when there are none.
     Sphere bounds() const;
+    /// A sphere around the given entities as drawn (to frame a selection): nodes, and both
+    /// ends of edges; ids not drawn are skipped. Radius 0 when none is drawn.
+    Sphere bounds(std::span<const EntityId> ids) const;
+    /// A sphere around the given instances (RenderScene::bounds() uses it).
+    static Sphere boundsOf(std::span<const NodeInstance> nodes);
 
     static NodeInstance nodeInstance(const GraphDocument& document, const GraphDocument::Entity& node);
 
@@ -97,6 +116,7 @@ private:
     void markNode(std::uint32_t index);
     void markEdge(std::uint32_t index);
     void fillEdge(std::uint32_t index, const GraphDocument& document, const GraphDocument::Entity& edge);
+    void moveEdgeEnds(std::uint32_t index);
 
     std::vector<NodeInstance> m_nodes;
     std::vector<EntityId> m_nodeIds;
@@ -107,6 +127,9 @@ private:
     // Per node instance, the edge instances that touch it (CSR: offsets, then indices).
     std::vector<std::uint32_t> m_incidentOffsets;
     std::vector<std::uint32_t> m_incident;
+    // Per edge instance, its source and target node instances.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> m_edgeEnds;
+    std::unordered_set<EntityId> m_overridden;
 
     bool m_nodesRebuilt = false;
     bool m_edgesRebuilt = false;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace constellate::render {
@@ -34,6 +35,8 @@ struct SceneRenderer::Gl : QOpenGLFunctions_3_3_Core {
     std::string error;
     GLuint nodeProgram = 0;
     GLuint edgeProgram = 0;
+    GLuint ringProgram = 0;
+    GLint ringWidthLocation = -1;
     GLuint nodeVao = 0;
     GLuint edgeVao = 0;
     GLuint nodeBuffer = 0;
@@ -41,6 +44,16 @@ struct SceneRenderer::Gl : QOpenGLFunctions_3_3_Core {
     GLuint viewBuffer = 0;
     GLsizei nodeCount = 0;
     GLsizei edgeCount = 0;
+    // Overlays: small buffers rebuilt whole when they change.
+    GLuint ringVao = 0;
+    GLuint highlightEdgeVao = 0;
+    GLuint avatarVao = 0;
+    GLuint ringBuffer = 0;
+    GLuint highlightEdgeBuffer = 0;
+    GLuint avatarBuffer = 0;
+    GLsizei ringCount = 0;
+    GLsizei highlightEdgeCount = 0;
+    GLsizei avatarCount = 0;
 
     GLuint compile(GLenum type, const char* body, const char* name)
     {
@@ -107,14 +120,62 @@ struct SceneRenderer::Gl : QOpenGLFunctions_3_3_Core {
         glVertexAttribDivisor(location, 1);
     }
 
+    void bindNodeAttributes(GLuint vao, GLuint buffer)
+    {
+        glBindVertexArray(vao);
+        glBindBuffer(GL_ARRAY_BUFFER, buffer);
+        constexpr GLsizei nodeStride = sizeof(NodeInstance);
+        attribute(0, 3, GL_FLOAT, false, nodeStride, offsetof(NodeInstance, position));
+        attribute(1, 1, GL_FLOAT, false, nodeStride, offsetof(NodeInstance, radius));
+        attribute(2, 4, GL_UNSIGNED_BYTE, true, nodeStride, offsetof(NodeInstance, color));
+    }
+
+    void bindEdgeAttributes(GLuint vao, GLuint buffer)
+    {
+        glBindVertexArray(vao);
+        glBindBuffer(GL_ARRAY_BUFFER, buffer);
+        constexpr GLsizei edgeStride = sizeof(EdgeInstance);
+        attribute(0, 3, GL_FLOAT, false, edgeStride, offsetof(EdgeInstance, source));
+        attribute(1, 3, GL_FLOAT, false, edgeStride, offsetof(EdgeInstance, target));
+        attribute(2, 4, GL_UNSIGNED_BYTE, true, edgeStride, offsetof(EdgeInstance, color));
+        attribute(3, 1, GL_FLOAT, false, edgeStride, offsetof(EdgeInstance, targetRadius));
+        attribute(4, 1, GL_UNSIGNED_INT, false, edgeStride, offsetof(EdgeInstance, flags));
+    }
+
+    void bindRingAttributes(GLuint vao, GLuint buffer)
+    {
+        glBindVertexArray(vao);
+        glBindBuffer(GL_ARRAY_BUFFER, buffer);
+        constexpr GLsizei ringStride = sizeof(RingInstance);
+        attribute(0, 3, GL_FLOAT, false, ringStride, offsetof(RingInstance, center));
+        attribute(1, 1, GL_FLOAT, false, ringStride, offsetof(RingInstance, radius));
+        attribute(2, 4, GL_UNSIGNED_BYTE, true, ringStride, offsetof(RingInstance, color));
+        attribute(3, 1, GL_FLOAT, false, ringStride, offsetof(RingInstance, ring));
+    }
+
+    // Replaces a small overlay buffer's contents whole.
+    template<typename Instance>
+    void replace(GLuint buffer, const std::vector<Instance>& instances, GLsizei& count, std::size_t& bytes)
+    {
+        if (instances.empty() && count == 0)
+            return;
+        const std::size_t size = instances.size() * sizeof(Instance);
+        glBindBuffer(GL_ARRAY_BUFFER, buffer);
+        glBufferData(GL_ARRAY_BUFFER, GLsizeiptr(size), size ? instances.data() : nullptr, GL_DYNAMIC_DRAW);
+        glBindBuffer(GL_ARRAY_BUFFER, 0);
+        count = GLsizei(instances.size());
+        bytes += size;
+    }
+
     void destroy()
     {
         glDeleteProgram(nodeProgram);
         glDeleteProgram(edgeProgram);
-        const GLuint vaos[] = {nodeVao, edgeVao};
-        glDeleteVertexArrays(2, vaos);
-        const GLuint buffers[] = {nodeBuffer, edgeBuffer, viewBuffer};
-        glDeleteBuffers(3, buffers);
+        glDeleteProgram(ringProgram);
+        const GLuint vaos[] = {nodeVao, edgeVao, ringVao, highlightEdgeVao, avatarVao};
+        glDeleteVertexArrays(5, vaos);
+        const GLuint buffers[] = {nodeBuffer, edgeBuffer, viewBuffer, ringBuffer, highlightEdgeBuffer, avatarBuffer};
+        glDeleteBuffers(6, buffers);
     }
 };
 
@@ -128,7 +189,7 @@ SceneRenderer::~SceneRenderer()
 
 bool SceneRenderer::isInitialized() const
 {
-    return m_gl && m_gl->nodeProgram && m_gl->edgeProgram;
+    return m_gl && m_gl->nodeProgram && m_gl->edgeProgram && m_gl->ringProgram;
 }
 
 const std::string& SceneRenderer::error() const
@@ -152,34 +213,32 @@ bool SceneRenderer::initialize()
     }
     gl.nodeProgram = gl.link(shaders::NodeVertex, shaders::NodeFragment, "node shader");
     gl.edgeProgram = gl.nodeProgram ? gl.link(shaders::EdgeVertex, shaders::EdgeFragment, "edge shader") : 0;
-    if (!gl.edgeProgram)
+    gl.ringProgram = gl.edgeProgram ? gl.link(shaders::RingVertex, shaders::RingFragment, "outline shader") : 0;
+    if (!gl.ringProgram)
         return false;
+    gl.ringWidthLocation = gl.glGetUniformLocation(gl.ringProgram, "u_ringWidth");
 
-    GLuint vaos[2];
-    gl.glGenVertexArrays(2, vaos);
+    GLuint vaos[5];
+    gl.glGenVertexArrays(5, vaos);
     gl.nodeVao = vaos[0];
     gl.edgeVao = vaos[1];
-    GLuint buffers[3];
-    gl.glGenBuffers(3, buffers);
+    gl.ringVao = vaos[2];
+    gl.highlightEdgeVao = vaos[3];
+    gl.avatarVao = vaos[4];
+    GLuint buffers[6];
+    gl.glGenBuffers(6, buffers);
     gl.nodeBuffer = buffers[0];
     gl.edgeBuffer = buffers[1];
     gl.viewBuffer = buffers[2];
+    gl.ringBuffer = buffers[3];
+    gl.highlightEdgeBuffer = buffers[4];
+    gl.avatarBuffer = buffers[5];
 
-    gl.glBindVertexArray(gl.nodeVao);
-    gl.glBindBuffer(GL_ARRAY_BUFFER, gl.nodeBuffer);
-    constexpr GLsizei nodeStride = sizeof(NodeInstance);
-    gl.attribute(0, 3, GL_FLOAT, false, nodeStride, offsetof(NodeInstance, position));
-    gl.attribute(1, 1, GL_FLOAT, false, nodeStride, offsetof(NodeInstance, radius));
-    gl.attribute(2, 4, GL_UNSIGNED_BYTE, true, nodeStride, offsetof(NodeInstance, color));
-
-    gl.glBindVertexArray(gl.edgeVao);
-    gl.glBindBuffer(GL_ARRAY_BUFFER, gl.edgeBuffer);
-    constexpr GLsizei edgeStride = sizeof(EdgeInstance);
-    gl.attribute(0, 3, GL_FLOAT, false, edgeStride, offsetof(EdgeInstance, source));
-    gl.attribute(1, 3, GL_FLOAT, false, edgeStride, offsetof(EdgeInstance, target));
-    gl.attribute(2, 4, GL_UNSIGNED_BYTE, true, edgeStride, offsetof(EdgeInstance, color));
-    gl.attribute(3, 1, GL_FLOAT, false, edgeStride, offsetof(EdgeInstance, targetRadius));
-    gl.attribute(4, 1, GL_UNSIGNED_INT, false, edgeStride, offsetof(EdgeInstance, flags));
+    gl.bindNodeAttributes(gl.nodeVao, gl.nodeBuffer);
+    gl.bindEdgeAttributes(gl.edgeVao, gl.edgeBuffer);
+    gl.bindRingAttributes(gl.ringVao, gl.ringBuffer);
+    gl.bindEdgeAttributes(gl.highlightEdgeVao, gl.highlightEdgeBuffer);
+    gl.bindNodeAttributes(gl.avatarVao, gl.avatarBuffer);
     gl.glBindVertexArray(0);
     gl.glBindBuffer(GL_ARRAY_BUFFER, 0);
 
@@ -234,6 +293,7 @@ void SceneRenderer::upload(RenderScene& scene)
     m_stats.nodeBytesUploaded = 0;
     m_stats.edgeBytesUploaded = 0;
     m_stats.bufferUpdates = 0;
+    m_stats.overlayBytesUploaded = 0;
     if (!isInitialized())
         return;
     const RenderScene::Changes changes = scene.takeChanges();
@@ -241,6 +301,31 @@ void SceneRenderer::upload(RenderScene& scene)
                     m_gl->nodeCount, m_stats.nodeBytesUploaded, m_stats.bufferUpdates);
     uploadInstances(*m_gl, m_gl->edgeBuffer, scene.edges(), changes.edgesRebuilt, changes.edgeRanges,
                     m_gl->edgeCount, m_stats.edgeBytesUploaded, m_stats.bufferUpdates);
+
+    if (m_highlightsChanged || scene.version() != m_highlightedVersion) {
+        const HighlightInstances h = highlightInstances(scene, m_highlights);
+        m_gl->replace(m_gl->ringBuffer, h.rings, m_gl->ringCount, m_stats.overlayBytesUploaded);
+        m_gl->replace(m_gl->highlightEdgeBuffer, h.edges, m_gl->highlightEdgeCount, m_stats.overlayBytesUploaded);
+        m_highlightsChanged = false;
+        m_highlightedVersion = scene.version();
+    }
+    if (m_avatarsChanged) {
+        m_gl->replace(m_gl->avatarBuffer, avatarInstances(m_avatars), m_gl->avatarCount,
+                      m_stats.overlayBytesUploaded);
+        m_avatarsChanged = false;
+    }
+}
+
+void SceneRenderer::setHighlights(Highlights highlights)
+{
+    m_highlights = std::move(highlights);
+    m_highlightsChanged = true;
+}
+
+void SceneRenderer::setAvatars(std::vector<Avatar> avatars)
+{
+    m_avatars = std::move(avatars);
+    m_avatarsChanged = true;
 }
 
 void SceneRenderer::render(const View& view, const RenderTarget& target)
@@ -281,6 +366,36 @@ void SceneRenderer::render(const View& view, const RenderTarget& target)
         gl.glUseProgram(gl.edgeProgram);
         gl.glBindVertexArray(gl.edgeVao);
         gl.glDrawArraysInstanced(GL_TRIANGLES, 0, 9, gl.edgeCount);
+        ++m_stats.drawCalls;
+    }
+    if (gl.highlightEdgeCount > 0) {
+        // The same edges again, wider, in front of themselves: pulled forward by the
+        // polygon offset and passing depth ties, so the highlight colour wins.
+        const glm::vec4 viewport(float(target.width), float(target.height), m_highlightedEdgeWidth, ArrowLengthPixels);
+        gl.glBindBuffer(GL_UNIFORM_BUFFER, gl.viewBuffer);
+        gl.glBufferSubData(GL_UNIFORM_BUFFER, offsetof(ViewBlockData, viewport), sizeof viewport, &viewport);
+        gl.glBindBuffer(GL_UNIFORM_BUFFER, 0);
+        gl.glDepthFunc(GL_LEQUAL);
+        gl.glEnable(GL_POLYGON_OFFSET_FILL);
+        gl.glPolygonOffset(-1.0f, -1.0f);
+        gl.glUseProgram(gl.edgeProgram);
+        gl.glBindVertexArray(gl.highlightEdgeVao);
+        gl.glDrawArraysInstanced(GL_TRIANGLES, 0, 9, gl.highlightEdgeCount);
+        gl.glDisable(GL_POLYGON_OFFSET_FILL);
+        gl.glDepthFunc(GL_LESS);
+        ++m_stats.drawCalls;
+    }
+    if (gl.ringCount > 0) {
+        gl.glUseProgram(gl.ringProgram);
+        gl.glUniform1f(gl.ringWidthLocation, m_outlineWidth);
+        gl.glBindVertexArray(gl.ringVao);
+        gl.glDrawArraysInstanced(GL_TRIANGLE_STRIP, 0, 4, gl.ringCount);
+        ++m_stats.drawCalls;
+    }
+    if (gl.avatarCount > 0) {
+        gl.glUseProgram(gl.nodeProgram);
+        gl.glBindVertexArray(gl.avatarVao);
+        gl.glDrawArraysInstanced(GL_TRIANGLE_STRIP, 0, 4, gl.avatarCount);
         ++m_stats.drawCalls;
     }
     gl.glBindVertexArray(0);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "avatar.h"
+#include "highlights.h"
 #include "renderscene.h"
 #include "types.h"
 #include "view.h"
@@ -7,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace constellate::render {
 
@@ -27,16 +30,21 @@ struct RenderStats {
     std::size_t edgeBytesUploaded = 0;
     int bufferUpdates = 0;             ///< glBufferData/glBufferSubData calls of the last upload()
     int drawCalls = 0;                 ///< of the last render()
+    std::size_t overlayBytesUploaded = 0; ///< outlines and avatars, by the last upload()
 };
 
 /// Draws a RenderScene with OpenGL 3.3 core: one instanced draw call for all nodes
 /// (sphere impostors that write their true depth) and one for all edges (screen-space
-/// quads, with arrowheads on directed edges). The desktop view and the headset use the
-/// same renderer, each with its own View and RenderTarget.
+/// quads, with arrowheads on directed edges). Overlays add one draw call per kind, when
+/// there is any: highlighted edges (wider, in their highlight colour), outline rings
+/// around highlighted nodes, and the other users' avatars (spheres, by the node program).
+/// The desktop view and the headset use the same renderer, each with its own View and
+/// RenderTarget.
 ///
 /// Every method must be called with the same OpenGL context current, on its thread,
 /// from initialize() until the renderer is destroyed (the destructor frees GL objects
-/// only if the context is current).
+/// only if the context is current); the setters make no GL call and may be called at any
+/// time on that thread.
 class SceneRenderer {
 public:
     SceneRenderer();
@@ -60,6 +68,20 @@ public:
     /// Width of edges in pixels (default 1.5).
     void setEdgeWidth(float pixels) { m_edgeWidth = pixels; }
 
+    /// What to outline (see Highlights). Kept and drawn from the next upload() on; the
+    /// outlines are rebuilt whenever the scene's version changes, so they follow moved
+    /// and overridden nodes. Empty Highlights: nothing outlined.
+    void setHighlights(Highlights highlights);
+    const Highlights& highlights() const { return m_highlights; }
+    /// Width of each outline ring in pixels (default 3).
+    void setOutlineWidth(float pixels) { m_outlineWidth = pixels; }
+    /// Width of highlighted edges in pixels (default 5).
+    void setHighlightedEdgeWidth(float pixels) { m_highlightedEdgeWidth = pixels; }
+    /// The other users to draw (replaces the previous list; uploaded by the next upload()).
+    /// Their nameplates are labels: see Avatar::nameplateAnchor().
+    void setAvatars(std::vector<Avatar> avatars);
+    const std::vector<Avatar>& avatars() const { return m_avatars; }
+
     /// Clears the target and draws the scene as last uploaded, seen through `view`.
     void render(const View& view, const RenderTarget& target);
     /// Waits until the GPU has finished (benchmarks; reading pixels back waits anyway).
@@ -72,6 +94,13 @@ private:
     std::unique_ptr<Gl> m_gl;
     Rgba m_background = 0x1e1f24ff;
     float m_edgeWidth = 1.5f;
+    float m_outlineWidth = 3.0f;
+    float m_highlightedEdgeWidth = 5.0f;
+    Highlights m_highlights;
+    bool m_highlightsChanged = false;
+    std::uint64_t m_highlightedVersion = ~0ull; // the scene version the outlines were built for
+    std::vector<Avatar> m_avatars;
+    bool m_avatarsChanged = false;
     RenderStats m_stats;
 };
 

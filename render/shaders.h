@@ -2,7 +2,7 @@
 
 // GLSL 3.30 core sources of the renderer's programs. Kept in C++ strings so that the
 // library needs no resource files; the instance layouts they read are NodeInstance and
-// EdgeInstance (renderscene.h), bound in scenerenderer.cpp.
+// EdgeInstance (renderscene.h) and RingInstance (highlights.h), bound in scenerenderer.cpp.
 
 namespace constellate::render::shaders {
 
@@ -164,6 +164,92 @@ out vec4 fragColor;
 void main()
 {
     fragColor = v_color;
+}
+)";
+
+/// An outline ring around a sphere's silhouette: a camera-facing square covering the
+/// sphere grown by the ring's outer edge (rings are u_ringWidth pixels wide, ring k
+/// starts k widths out), at the depth of the sphere's nearest point.
+inline constexpr const char* RingVertex = R"(
+uniform float u_ringWidth;
+
+layout(location = 0) in vec3 a_center;
+layout(location = 1) in float a_radius;
+layout(location = 2) in vec4 a_color;
+layout(location = 3) in float a_ring;
+
+out vec3 v_eyePos;
+flat out vec3 v_center;
+flat out float v_radius;
+flat out vec4 v_color;
+flat out float v_pixelsPerUnit;
+flat out float v_inner;
+flat out float v_depth;
+
+const vec2 corners[4] = vec2[4](vec2(-1.0, -1.0), vec2(1.0, -1.0), vec2(-1.0, 1.0), vec2(1.0, 1.0));
+
+void main()
+{
+    vec3 c = (u_view * vec4(a_center, 1.0)).xyz;
+    float d = length(c);
+    // Pixels per world unit across the view at the centre's distance.
+    float pixelsPerUnit = 0.5 * u_viewport.y * u_projection[1][1] / (isOrthographic() ? 1.0 : max(d, 1e-30));
+    float outer = a_radius + ((a_ring + 1.0) * u_ringWidth + 1.0) / pixelsPerUnit;
+    vec3 axis;
+    float halfSide;
+    vec3 front;
+    if (isOrthographic()) {
+        axis = vec3(0.0, 0.0, -1.0);
+        halfSide = outer;
+        front = c + vec3(0.0, 0.0, a_radius);
+    } else {
+        axis = c / max(d, 1e-30);
+        halfSide = d > outer * 1.0001 ? outer * d / sqrt(d * d - outer * outer) : 0.0;
+        front = c - axis * a_radius;
+    }
+    vec3 helper = abs(axis.y) < 0.99 ? vec3(0.0, 1.0, 0.0) : vec3(1.0, 0.0, 0.0);
+    vec3 right = normalize(cross(axis, helper));
+    vec3 up = cross(right, axis);
+    vec2 k = corners[gl_VertexID];
+    vec3 p = c + halfSide * (k.x * right + k.y * up);
+    v_eyePos = p;
+    v_center = c;
+    v_radius = a_radius;
+    v_color = a_color;
+    v_pixelsPerUnit = pixelsPerUnit;
+    v_inner = a_ring * u_ringWidth;
+    vec4 clipFront = u_projection * vec4(front, 1.0);
+    v_depth = clamp(0.5 * clipFront.z / clipFront.w + 0.5, 0.0, 1.0);
+    gl_Position = halfSide > 0.0 ? u_projection * vec4(p, 1.0) : vec4(2.0, 2.0, 2.0, 1.0);
+}
+)";
+
+/// Keeps the fragments whose eye ray passes the sphere between the ring's inner and outer
+/// edge (the ray's distance from the centre, in pixels past the silhouette).
+inline constexpr const char* RingFragment = R"(
+uniform float u_ringWidth;
+
+in vec3 v_eyePos;
+flat in vec3 v_center;
+flat in float v_radius;
+flat in vec4 v_color;
+flat in float v_pixelsPerUnit;
+flat in float v_inner;
+flat in float v_depth;
+
+out vec4 fragColor;
+
+void main()
+{
+    vec3 ro = isOrthographic() ? vec3(v_eyePos.xy, 0.0) : vec3(0.0);
+    vec3 rd = isOrthographic() ? vec3(0.0, 0.0, -1.0) : normalize(v_eyePos);
+    vec3 oc = ro - v_center;
+    vec3 h = oc - dot(oc, rd) * rd;
+    float pixels = (length(h) - v_radius) * v_pixelsPerUnit - v_inner;
+    if (pixels < 0.0 || pixels > u_ringWidth)
+        discard;
+    fragColor = vec4(v_color.rgb, 1.0);
+    gl_FragDepth = v_depth;
 }
 )";
 
