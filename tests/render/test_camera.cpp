@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 using namespace constellate::render;
 
@@ -134,4 +135,77 @@ TEST(Camera, RayThroughAPixelPassesThroughWhatIsDrawnThere)
     const Ray centre = v.rayThroughPixel(Viewport * 0.5f, Viewport);
     const float tc = glm::dot(c.target() - centre.origin, centre.direction);
     EXPECT_LT(glm::distance(centre.at(tc), c.target()), 1e-3f);
+}
+
+TEST(Camera, LookFromPutsTheEyeWhereAsked)
+{
+    std::mt19937 rng(99);
+    std::uniform_real_distribution<float> pos(-100.0f, 100.0f);
+    for (int i = 0; i < 200; ++i) {
+        const glm::vec3 eye {pos(rng), pos(rng), pos(rng)};
+        const glm::vec3 target {pos(rng), pos(rng), pos(rng)};
+        Camera c;
+        c.orbit(1.0f, 0.5f);
+        c.lookFrom(eye, target);
+        expectNear(c.eyePosition(), eye, 1e-3f * glm::distance(eye, target) + 1e-3f);
+        expectNear(c.target(), target);
+        // The target is in the middle of the screen and the view's eye is the given one.
+        const View v = c.view(Aspect);
+        expectNear(v.eyePosition(), eye, 1e-2f);
+        const glm::vec3 p = v.project(target, Viewport);
+        EXPECT_NEAR(p.x, 400.0f, 0.05f);
+        EXPECT_NEAR(p.y, 300.0f, 0.05f);
+    }
+    // Straight down: the pitch stays short of the pole, the eye as near as it allows.
+    Camera c;
+    c.lookFrom({0, 10, 0}, {0, 0, 0});
+    EXPECT_NEAR(glm::distance(c.eyePosition(), glm::vec3(0, 10, 0)), 0.0f, 0.02f);
+    EXPECT_TRUE(std::isfinite(c.view(Aspect).view[1][1]));
+}
+
+TEST(Camera, FlyMovesAlongTheViewAxes)
+{
+    Camera c;
+    c.setTarget({1, 2, 3});
+    c.setDistance(10);
+    c.orbit(0.8f, -0.3f);
+    const View before = c.view(Aspect);
+    const glm::vec3 eye = c.eyePosition();
+    // Forward, right and up are the view's -z, +x and +y in the world.
+    const glm::mat4 toWorld = glm::inverse(before.view);
+    expectNear(c.forward(), glm::vec3(toWorld * glm::vec4(0, 0, -1, 0)));
+    expectNear(c.right(), glm::vec3(toWorld * glm::vec4(1, 0, 0, 0)));
+    expectNear(c.up(), glm::vec3(toWorld * glm::vec4(0, 1, 0, 0)));
+
+    c.fly({0, 0, 2.5f}); // W
+    expectNear(c.eyePosition(), eye + 2.5f * c.forward());
+    EXPECT_NEAR(c.distance(), 10.0f, 1e-5f) << "flying keeps the distance to the target";
+    c.fly({-1, 0, 0}); // A
+    c.fly({0, 0.5f, 0}); // E
+    expectNear(c.eyePosition(), eye + 2.5f * c.forward() - c.right() + 0.5f * c.up());
+    // Moving does not turn: the same direction of view.
+    expectNear(c.forward(), glm::vec3(toWorld * glm::vec4(0, 0, -1, 0)));
+}
+
+TEST(Camera, LookTurnsTheViewAboutTheEye)
+{
+    Camera c;
+    c.setDistance(10);
+    const glm::vec3 eye = c.eyePosition(); // (0, 0, 10), looking down -z
+    c.look(0.3f, 0.0f);
+    expectNear(c.eyePosition(), eye);
+    EXPECT_LT(c.forward().x, -0.25f) << "positive yaw turns left";
+    c.look(0.0f, 0.2f);
+    expectNear(c.eyePosition(), eye);
+    EXPECT_GT(c.forward().y, 0.15f) << "positive pitch looks up";
+    EXPECT_NEAR(c.distance(), 10.0f, 1e-4f);
+    // Looking far up stops short of the pole, with the eye still in place.
+    c.look(0.0f, 10.0f);
+    expectNear(c.eyePosition(), eye);
+    EXPECT_LT(c.forward().y, 1.0f);
+    EXPECT_GT(c.forward().y, 0.99f);
+    // Back to orbiting: around the new target.
+    const glm::vec3 target = c.target();
+    c.orbit(0.5f, 0.0f);
+    expectNear(c.target(), target);
 }

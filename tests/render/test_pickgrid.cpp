@@ -119,3 +119,38 @@ TEST(PickGrid, PicksWhatTheCameraShowsUnderTheCursor)
         EXPECT_EQ(hit->index, i);
     }
 }
+
+// Box selection: the centres that project into the rectangle, and only those in front.
+TEST(NodesInRect, MatchesProjectingEveryCentre)
+{
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> pos(-30.0f, 30.0f);
+    std::vector<NodeInstance> nodes;
+    for (int i = 0; i < 3000; ++i)
+        nodes.push_back(node({pos(rng), pos(rng), pos(rng)}, 0.5f));
+    Camera camera;
+    camera.setDistance(25); // the eye is inside the cloud: some nodes are behind it
+    camera.setSceneRadius(40);
+    camera.orbit(0.5f, 0.2f);
+    constexpr glm::vec2 Viewport {640, 480};
+    const View view = camera.view(Viewport.x / Viewport.y);
+    const PixelRect rect {{500, 400}, {120, 90}}; // dragged up and left
+    const std::vector<std::uint32_t> inside = nodesInRect(nodes, view, Viewport, rect);
+    std::vector<std::uint32_t> expected;
+    const glm::vec3 eye = view.eyePosition();
+    const glm::vec3 forward = camera.target() - eye;
+    int behindButInRect = 0;
+    for (std::uint32_t i = 0; i < nodes.size(); ++i) {
+        const glm::vec3 p = view.project(nodes[i].position, Viewport);
+        const bool inRect = p.x >= 120 && p.x <= 500 && p.y >= 90 && p.y <= 400;
+        const bool inFront = glm::dot(nodes[i].position - eye, forward) > 0.0f;
+        if (inRect && !inFront)
+            ++behindButInRect;
+        if (inRect && inFront && p.z >= -1.0f && p.z <= 1.0f)
+            expected.push_back(i);
+    }
+    EXPECT_EQ(inside, expected);
+    EXPECT_GT(expected.size(), 100u);
+    EXPECT_GT(behindButInRect, 0) << "the test must have nodes behind the eye that project into the rectangle";
+    EXPECT_TRUE(nodesInRect(nodes, view, Viewport, {{10, 10}, {10, 10}}).size() <= 1u);
+}

@@ -185,3 +185,80 @@ TEST(RenderScene, PickingFollowsAMove)
     ASSERT_TRUE(hit);
     EXPECT_EQ(scene.nodeIds()[hit->index], a);
 }
+
+TEST(RenderScene, OverridesMoveNodesAndTheirEdgesUntilTheDocumentSpeaks)
+{
+    GraphDocument doc(1, 1);
+    std::vector<EntityId> ids;
+    for (int i = 0; i < 40; ++i)
+        ids.push_back(addNode(doc, {float(i), 0, 0}));
+    const EntityId ab = addEdge(doc, ids[3], ids[4]);
+    const EntityId ca = addEdge(doc, ids[30], ids[3], true);
+    RenderScene scene;
+    scene.rebuild(doc);
+    scene.takeChanges();
+    const std::uint64_t version = scene.version();
+
+    const std::vector<std::pair<EntityId, glm::vec3>> live {{ids[3], {3, 7, 0}}, {EntityId {9, 9}, {1, 1, 1}}};
+    scene.overridePositions(live);
+    EXPECT_GT(scene.version(), version);
+    EXPECT_TRUE(scene.isOverridden(ids[3]));
+    EXPECT_EQ(scene.overrideCount(), 1u) << "an id not drawn is ignored";
+    EXPECT_EQ(scene.nodes()[index(scene, ids[3])].position, glm::vec3(3, 7, 0));
+    const EdgeInstance& e1 = scene.edges()[std::size_t(scene.edgeIndex(ab))];
+    const EdgeInstance& e2 = scene.edges()[std::size_t(scene.edgeIndex(ca))];
+    EXPECT_EQ(e1.source, glm::vec3(3, 7, 0));
+    EXPECT_EQ(e1.target, glm::vec3(4, 0, 0));
+    EXPECT_EQ(e2.target, glm::vec3(3, 7, 0));
+    EXPECT_EQ(doc.position(*doc.entity(ids[3])).y, 0.0) << "the document is untouched";
+
+    RenderScene::Changes c = scene.takeChanges();
+    EXPECT_FALSE(c.nodesRebuilt);
+    EXPECT_EQ(c.nodeRanges, (std::vector<InstanceRange> {{index(scene, ids[3]), 1}}));
+    ASSERT_FALSE(c.edgeRanges.empty());
+    std::uint32_t edgeCount = 0;
+    for (const InstanceRange& r : c.edgeRanges)
+        edgeCount += r.count;
+    EXPECT_EQ(edgeCount, 2u);
+
+    // A recolour of the edge keeps the overridden end; the other end's move keeps it too.
+    scene.updateEdges(doc, std::span(&ab, 1));
+    EXPECT_EQ(scene.edges()[std::size_t(scene.edgeIndex(ab))].source, glm::vec3(3, 7, 0));
+    scene.updateNodes(doc, std::span(&ids[4], 1));
+    EXPECT_EQ(scene.edges()[std::size_t(scene.edgeIndex(ab))].source, glm::vec3(3, 7, 0));
+
+    // The document's word for the node ends the override.
+    scene.updateNodes(doc, std::span(&ids[3], 1));
+    EXPECT_FALSE(scene.isOverridden(ids[3]));
+    EXPECT_EQ(scene.nodes()[index(scene, ids[3])].position, glm::vec3(3, 0, 0));
+    EXPECT_EQ(scene.edges()[std::size_t(scene.edgeIndex(ab))].source, glm::vec3(3, 0, 0));
+    EXPECT_EQ(scene.edges()[std::size_t(scene.edgeIndex(ca))].target, glm::vec3(3, 0, 0));
+
+    // clearOverrides puts every overridden node back.
+    const std::vector<std::pair<EntityId, glm::vec3>> two {{ids[1], {0, 0, 9}}, {ids[2], {0, 0, 8}}};
+    scene.overridePositions(two);
+    scene.clearOverrides(doc);
+    EXPECT_EQ(scene.overrideCount(), 0u);
+    EXPECT_EQ(scene.nodes()[index(scene, ids[1])].position, glm::vec3(1, 0, 0));
+    EXPECT_EQ(scene.nodes()[index(scene, ids[2])].position, glm::vec3(2, 0, 0));
+}
+
+TEST(RenderScene, BoundsOfASelection)
+{
+    GraphDocument doc(1, 1);
+    const EntityId a = addNode(doc, {0, 0, 0}, GraphDocument::DefaultNodeColor, 1.0);
+    const EntityId b = addNode(doc, {10, 0, 0}, GraphDocument::DefaultNodeColor, 1.0);
+    const EntityId c = addNode(doc, {100, 0, 0}, GraphDocument::DefaultNodeColor, 1.0);
+    const EntityId bc = addEdge(doc, b, c);
+    RenderScene scene;
+    scene.rebuild(doc);
+    const std::vector<EntityId> two {a, b, EntityId {7, 7}};
+    const Sphere s = scene.bounds(two);
+    EXPECT_NEAR(s.center.x, 5.0f, 1e-4f);
+    EXPECT_NEAR(s.radius, 6.0f, 1e-4f);
+    const Sphere edge = scene.bounds(std::span(&bc, 1));
+    EXPECT_NEAR(edge.center.x, 55.0f, 1e-4f) << "an edge: both of its ends";
+    EXPECT_NEAR(edge.radius, 46.0f, 1e-4f);
+    EXPECT_EQ(scene.bounds(std::span<const EntityId> {}).radius, 0.0f);
+    (void)c;
+}

@@ -9,7 +9,12 @@
 #include <QColor>
 #include <QImage>
 
+#include <glm/gtc/constants.hpp>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <utility>
+#include <vector>
 
 using namespace constellate;
 using namespace constellate::render;
@@ -203,4 +208,239 @@ TEST_F(SceneRendererTest, TwoViewsShareOneFramebuffer)
     EXPECT_TRUE(isRedish(image.pixelColor(3 * Size / 4, Size / 2)));
     EXPECT_TRUE(isBackground(image.pixelColor(2, 2))) << "the left half kept its own clear colour";
     EXPECT_EQ(image.pixelColor(Size - 3, 2), QColor(0, 0, 255));
+}
+
+// Overlays: outlines, avatars, transient positions.
+
+namespace {
+constexpr Rgba Magenta = 0xff00ffff;
+constexpr Rgba Cyan = 0x00ffffff;
+
+bool isColour(QColor c, Rgba expected, int tolerance = 12)
+{
+    return std::abs(c.red() - int((expected >> 24) & 0xff)) <= tolerance
+        && std::abs(c.green() - int((expected >> 16) & 0xff)) <= tolerance
+        && std::abs(c.blue() - int((expected >> 8) & 0xff)) <= tolerance;
+}
+bool isBluish(QColor c)
+{
+    return c.blue() > 150 && c.red() < 80 && c.green() < 120;
+}
+} // namespace
+
+class OverlayTest : public SceneRendererTest {
+protected:
+    /// How far from the centre's pixel, along `direction`, the sphere's silhouette is: the
+    /// pixel whose ray passes at `radius` from the centre (an ellipse off the view axis).
+    float silhouettePixels(glm::vec3 centre, float radius, glm::vec2 direction) const
+    {
+        float inside = 0.0f, outside = 4.0f * Size;
+        for (int i = 0; i < 40; ++i) {
+            const float mid = 0.5f * (inside + outside);
+            const Ray ray = view().rayThroughPixel(pixelOf(centre) + mid * direction, {Size, Size});
+            const glm::vec3 oc = centre - ray.origin;
+            const float gap = glm::length(oc - glm::dot(oc, ray.direction) * ray.direction);
+            (gap < radius ? inside : outside) = mid;
+        }
+        return inside;
+    }
+    float radiusPixels(glm::vec3 centre, float radius) const { return silhouettePixels(centre, radius, {1, 0}); }
+    /// Pixels `outside` pixels out of the silhouette, in four directions.
+    std::vector<QColor> around(const QImage& image, glm::vec3 centre, float radius, float outside) const
+    {
+        std::vector<QColor> out;
+        for (const glm::vec2 d : {glm::vec2(1, 0), glm::vec2(-1, 0), glm::vec2(0, 1), glm::vec2(0, -1)})
+            out.push_back(at(image, pixelOf(centre) + (silhouettePixels(centre, radius, d) + outside) * d));
+        return out;
+    }
+};
+
+TEST_F(OverlayTest, ASelectedNodeIsRingedInTheSelectionColour)
+{
+    const glm::vec3 where {-4, 0, 0};
+    const EntityId a = addNode(m_doc, {where.x, where.y, where.z}, Red, 2.0);
+    addNode(m_doc, {5, 0, 0}, Red, 2.0);
+    m_scene.rebuild(m_doc);
+
+    QImage image = draw();
+    for (const QColor c : around(image, where, 2.0f, 1.5f))
+        EXPECT_TRUE(isBackground(c)) << "no ring when nothing is selected: " << describe(c);
+    EXPECT_EQ(m_renderer.stats().drawCalls, 1);
+
+    Highlights h;
+    h.selected = {a};
+    m_renderer.setHighlights(h);
+    image = draw();
+    EXPECT_EQ(m_renderer.stats().drawCalls, 2) << "nodes, then one call for the rings";
+    for (const QColor c : around(image, where, 2.0f, 1.5f))
+        EXPECT_TRUE(isColour(c, h.selectedColor)) << describe(c);
+    for (const QColor c : around(image, where, 2.0f, 6.0f))
+        EXPECT_TRUE(isBackground(c)) << "the ring is a few pixels wide: " << describe(c);
+    EXPECT_TRUE(isRedish(at(image, pixelOf(where)))) << "the node itself is not covered";
+    for (const QColor c : around(image, {5, 0, 0}, 2.0f, 1.5f))
+        EXPECT_TRUE(isBackground(c)) << "the other node is not ringed: " << describe(c);
+
+    // Hover is a ring of its own colour.
+    h.selected.clear();
+    h.hoveredNode = a;
+    m_renderer.setHighlights(h);
+    image = draw();
+    for (const QColor c : around(image, where, 2.0f, 1.5f))
+        EXPECT_TRUE(isColour(c, h.hoveredColor)) << describe(c);
+
+    m_renderer.setHighlights({});
+    image = draw();
+    for (const QColor c : around(image, where, 2.0f, 1.5f))
+        EXPECT_TRUE(isBackground(c)) << describe(c);
+}
+
+TEST_F(OverlayTest, RemoteSelectionsAreRingedInTheirUsersColoursOutsideTheLocalOne)
+{
+    const EntityId a = addNode(m_doc, {-4, 0, 0}, Red, 2.0);
+    const EntityId b = addNode(m_doc, {5, 0, 0}, Red, 2.0);
+    m_scene.rebuild(m_doc);
+    Highlights h;
+    h.selected = {a};
+    h.remote = {{Magenta, {a, b}}, {Cyan, {b}}};
+    m_renderer.setHighlights(h);
+    const QImage image = draw();
+    EXPECT_EQ(m_renderer.stats().drawCalls, 2) << "all rings in one call";
+    // a: local selection innermost, then the magenta user.
+    for (const QColor c : around(image, {-4, 0, 0}, 2.0f, 1.5f))
+        EXPECT_TRUE(isColour(c, h.selectedColor)) << describe(c);
+    for (const QColor c : around(image, {-4, 0, 0}, 2.0f, 4.5f))
+        EXPECT_TRUE(isColour(c, Magenta)) << describe(c);
+    // b: magenta, then cyan.
+    for (const QColor c : around(image, {5, 0, 0}, 2.0f, 1.5f))
+        EXPECT_TRUE(isColour(c, Magenta)) << describe(c);
+    for (const QColor c : around(image, {5, 0, 0}, 2.0f, 4.5f))
+        EXPECT_TRUE(isColour(c, Cyan)) << describe(c);
+    for (const QColor c : around(image, {5, 0, 0}, 2.0f, 8.0f))
+        EXPECT_TRUE(isBackground(c)) << describe(c);
+}
+
+TEST_F(OverlayTest, OutlinesFollowMovedAndOverriddenNodes)
+{
+    const EntityId a = addNode(m_doc, {-4, 0, 0}, Red, 1.5);
+    m_scene.rebuild(m_doc);
+    Highlights h;
+    h.selected = {a};
+    m_renderer.setHighlights(h);
+    QImage image = draw();
+    EXPECT_TRUE(isColour(around(image, {-4, 0, 0}, 1.5f, 1.5f)[0], h.selectedColor));
+
+    moveNode(m_doc, a, {4, 3, 0});
+    m_scene.updateNodes(m_doc, std::span(&a, 1));
+    image = draw();
+    EXPECT_TRUE(isBackground(around(image, {-4, 0, 0}, 1.5f, 1.5f)[0]));
+    for (const QColor c : around(image, {4, 3, 0}, 1.5f, 1.5f))
+        EXPECT_TRUE(isColour(c, h.selectedColor)) << describe(c);
+
+    const std::pair<EntityId, glm::vec3> live {a, {-3, -4, 0}};
+    m_scene.overridePositions(std::span(&live, 1));
+    image = draw();
+    for (const QColor c : around(image, {-3, -4, 0}, 1.5f, 1.5f))
+        EXPECT_TRUE(isColour(c, h.selectedColor)) << describe(c);
+}
+
+TEST_F(OverlayTest, SelectedAndHoveredEdgesAreDrawnWiderInTheirHighlightColour)
+{
+    const EntityId a = addNode(m_doc, {-6, 3, 0}, Red, 0.5);
+    const EntityId b = addNode(m_doc, {6, 3, 0}, Red, 0.5);
+    const EntityId c = addNode(m_doc, {-6, -3, 0}, Red, 0.5);
+    const EntityId d = addNode(m_doc, {6, -3, 0}, Red, 0.5);
+    const EntityId top = addEdge(m_doc, a, b, false, Green);
+    const EntityId bottom = addEdge(m_doc, c, d, true, Green);
+    m_scene.rebuild(m_doc);
+    Highlights h;
+    h.selected = {top};
+    h.hoveredEdge = bottom;
+    m_renderer.setHighlights(h);
+    const QImage image = draw();
+    EXPECT_EQ(m_renderer.stats().drawCalls, 3) << "nodes, edges, highlighted edges";
+    for (const glm::vec3 p : {glm::vec3(0, 3, 0), glm::vec3(-3, 3, 0)}) {
+        EXPECT_TRUE(isColour(at(image, pixelOf(p)), h.selectedColor)) << describe(at(image, pixelOf(p)));
+        // Two pixels off the line: outside a 1.5-pixel edge, inside a 5-pixel one.
+        EXPECT_TRUE(isColour(at(image, pixelOf(p) + glm::vec2(0, 2)), h.selectedColor));
+        EXPECT_TRUE(isBackground(at(image, pixelOf(p) + glm::vec2(0, 5))));
+    }
+    EXPECT_TRUE(isColour(at(image, pixelOf({0, -3, 0})), h.hoveredColor));
+    EXPECT_TRUE(isColour(at(image, pixelOf({0, -3, 0}) + glm::vec2(0, -2)), h.hoveredColor));
+}
+
+TEST_F(OverlayTest, ARemoteCursorIsASphereInItsUsersColour)
+{
+    addNode(m_doc, {-5, -5, 0}, Red, 1.0);
+    m_scene.rebuild(m_doc);
+    Avatar desktop;
+    desktop.color = Cyan;
+    desktop.cursor = glm::vec3(4, 3, 0);
+    desktop.scale = 4.0f; // radius 1
+    m_renderer.setAvatars({desktop});
+    QImage image = draw();
+    EXPECT_EQ(m_renderer.stats().drawCalls, 2);
+    const QColor centre = at(image, pixelOf({4, 3, 0}));
+    EXPECT_TRUE(centre.green() > 150 && centre.blue() > 150 && centre.red() < 80) << describe(centre);
+    EXPECT_TRUE(isBackground(at(image, pixelOf({4, 3, 0}) + glm::vec2(1.3f * radiusPixels({4, 3, 0}, 1.0f), 0))));
+    EXPECT_TRUE(isBackground(at(image, pixelOf({-4, 3, 0})))) << "nothing at the mirror place";
+    ASSERT_TRUE(desktop.nameplateAnchor());
+    EXPECT_GT(desktop.nameplateAnchor()->y, 4.0f) << "the nameplate is above the cursor";
+
+    m_renderer.setAvatars({});
+    image = draw();
+    EXPECT_TRUE(isBackground(at(image, pixelOf({4, 3, 0}))));
+    EXPECT_EQ(m_renderer.stats().drawCalls, 1);
+}
+
+TEST_F(OverlayTest, AVrAvatarHasARedLeftHandAndABlueRightHand)
+{
+    m_scene.rebuild(m_doc); // an empty document: only the avatar
+    Avatar vr;
+    vr.color = Green;
+    vr.scale = 10.0f; // head radius 1.2, hands 0.45
+    // Facing the camera (which looks down -z from +z): its left hand is on the screen's right.
+    const glm::quat facingPlusZ = glm::angleAxis(glm::pi<float>(), glm::vec3(0, 1, 0));
+    vr.head = Avatar::Pose {{0, 3, 0}, facingPlusZ};
+    vr.leftHand = Avatar::Pose {{4, -2, 0}, facingPlusZ};
+    vr.rightHand = Avatar::Pose {{-4, -2, 0}, facingPlusZ};
+    m_renderer.setAvatars({vr});
+    const QImage image = draw();
+    EXPECT_EQ(m_renderer.stats().drawCalls, 1) << "one call for all avatar spheres";
+    const QColor left = at(image, pixelOf({4, -2, 0}));
+    const QColor right = at(image, pixelOf({-4, -2, 0}));
+    EXPECT_TRUE(isRedish(left)) << describe(left);
+    EXPECT_TRUE(isBluish(right)) << describe(right);
+    // The visor faces the camera: dark in the middle of the head, the user's colour around.
+    const QColor visor = at(image, pixelOf({0, 3, 0}));
+    EXPECT_LT(visor.green(), 60) << describe(visor);
+    EXPECT_TRUE(isGreenish(at(image, pixelOf({0, 3 + 1.0f, 0})))) << describe(at(image, pixelOf({0, 4, 0})));
+    // The pointers taper towards the camera (the hands point at it): still the hand colour.
+    EXPECT_TRUE(isRedish(at(image, pixelOf({4, -2, 0.8f}))));
+}
+
+TEST_F(OverlayTest, AnOverrideMovesTheNodesPixelsWithoutTouchingTheDocument)
+{
+    const EntityId a = addNode(m_doc, {-4, 0, 0}, Red, 1.0);
+    const EntityId b = addNode(m_doc, {4, -4, 0}, Green, 0.5);
+    addEdge(m_doc, a, b, false, Yellow);
+    m_scene.rebuild(m_doc);
+    QImage image = draw();
+    EXPECT_TRUE(isRedish(at(image, pixelOf({-4, 0, 0}))));
+
+    const std::pair<EntityId, glm::vec3> live {a, {4, 4, 0}};
+    m_scene.overridePositions(std::span(&live, 1));
+    image = draw();
+    EXPECT_TRUE(isBackground(at(image, pixelOf({-4, 0, 0})))) << describe(at(image, pixelOf({-4, 0, 0})));
+    EXPECT_TRUE(isRedish(at(image, pixelOf({4, 4, 0}))));
+    EXPECT_TRUE(isColour(at(image, pixelOf({4, 0, 0})), Yellow, 40)) << "the edge follows";
+    EXPECT_TRUE(isBackground(at(image, pixelOf({0, -2, 0})))) << "from its old place no more";
+    const Vec3 stored = m_doc.position(*m_doc.entity(a));
+    EXPECT_EQ(stored.x, -4.0);
+    EXPECT_EQ(stored.y, 0.0);
+
+    // The document's position again.
+    m_scene.updateNodes(m_doc, std::span(&a, 1));
+    image = draw();
+    EXPECT_TRUE(isRedish(at(image, pixelOf({-4, 0, 0}))));
+    EXPECT_TRUE(isBackground(at(image, pixelOf({4, 4, 0}))));
 }
