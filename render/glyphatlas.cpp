@@ -60,7 +60,7 @@ void decodeUtf8(std::string_view text, std::u32string& out)
             c = (c << 6) | (t & 0x3f);
         }
         // Overlong forms, surrogates and values past U+10FFFF are malformed too.
-        static constexpr char32_t minimum[5] = {0, 0, 0x80, 0x800, 0x10000};
+        static constexpr char32_t minimum[5] = { 0, 0, 0x80, 0x800, 0x10000 };
         if (!ok || c < minimum[length] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
             out.push_back(U'\uFFFD');
             ++i;
@@ -144,7 +144,7 @@ bool outline(char32_t c, const QFont& font, const QRawFont& primary, QPainterPat
     auto fromRaw = [&](const QRawFont& raw, quint32 index) {
         if (index == 0)
             return false;
-        const QList<QPointF> advances = raw.advancesForGlyphIndexes(QList<quint32> {index});
+        const QList<QPointF> advances = raw.advancesForGlyphIndexes(QList<quint32> { index });
         advance = advances.isEmpty() ? 0.0f : float(advances.front().x());
         path = raw.pathForGlyph(index);
         return true;
@@ -212,8 +212,8 @@ GlyphAtlas GlyphAtlas::build(const Options& options, std::span<const char32_t> e
 {
     GlyphAtlas atlas;
     atlas.m_options = options;
-    QFont font = options.family.isEmpty() ? QFontDatabase::systemFont(QFontDatabase::GeneralFont)
-                                          : QFont(options.family);
+    QFont font
+        = options.family.isEmpty() ? QFontDatabase::systemFont(QFontDatabase::GeneralFont) : QFont(options.family);
     font.setPixelSize(options.emPixels);
     font.setStyleStrategy(QFont::PreferOutline);
     const QRawFont primary = QRawFont::fromFont(font);
@@ -280,8 +280,8 @@ GlyphAtlas GlyphAtlas::build(const Options& options, std::span<const char32_t> e
     std::vector<std::size_t> order(glyphs.size());
     for (std::size_t i = 0; i < order.size(); ++i)
         order[i] = i;
-    std::stable_sort(order.begin() + 1, order.end(),
-                     [&](std::size_t a, std::size_t b) { return glyphs[a].h > glyphs[b].h; });
+    std::stable_sort(
+        order.begin() + 1, order.end(), [&](std::size_t a, std::size_t b) { return glyphs[a].h > glyphs[b].h; });
     constexpr int MaxHeight = 4096;
     const int width = options.atlasWidth;
     int x = 1, y = 1, shelf = 0;
@@ -325,9 +325,10 @@ GlyphAtlas GlyphAtlas::build(const Options& options, std::span<const char32_t> e
         Glyph out;
         out.advance = g.advance;
         if (!blank) {
-            out.offset = {float(g.x0), float(g.y0)};
-            out.size = {float(g.w), float(g.h)};
-            out.atlasRect = {std::uint16_t(g.atlasX), std::uint16_t(g.atlasY), std::uint16_t(g.w), std::uint16_t(g.h)};
+            out.offset = { float(g.x0), float(g.y0) };
+            out.size = { float(g.w), float(g.h) };
+            out.atlasRect
+                = { std::uint16_t(g.atlasX), std::uint16_t(g.atlasY), std::uint16_t(g.w), std::uint16_t(g.h) };
         }
         const auto index = std::uint32_t(table.glyphs.size());
         table.glyphs.push_back(out);

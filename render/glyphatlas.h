@@ -18,8 +18,8 @@ namespace constellate::render {
 /// them to the label's pixel size). y grows downwards, the pen sits on the baseline.
 struct Glyph {
     float advance = 0.0f; ///< how far the pen moves
-    glm::vec2 offset {0.0f}; ///< from the pen to the quad's top-left corner (the spread included)
-    glm::vec2 size {0.0f};   ///< the quad; zero for blanks (space), which draw nothing
+    glm::vec2 offset { 0.0f }; ///< from the pen to the quad's top-left corner (the spread included)
+    glm::vec2 size { 0.0f }; ///< the quad; zero for blanks (space), which draw nothing
     std::array<std::uint16_t, 4> atlasRect {}; ///< x, y, width, height in atlas texels (= size)
 };
 
@@ -27,9 +27,9 @@ struct Glyph {
 /// by hand without fonts. Code points below 256 are looked up in a table, others in a map.
 struct GlyphTable {
     float emPixels = 32.0f; ///< the font's pixel size when the glyphs were rasterized
-    float ascent = 0.0f;    ///< above the baseline, atlas pixels
-    float descent = 0.0f;   ///< below the baseline, atlas pixels (positive)
-    float spread = 6.0f;    ///< the distance field's reach each side of an edge, atlas pixels
+    float ascent = 0.0f; ///< above the baseline, atlas pixels
+    float descent = 0.0f; ///< below the baseline, atlas pixels (positive)
+    float spread = 6.0f; ///< the distance field's reach each side of an edge, atlas pixels
     std::vector<Glyph> glyphs;
     std::uint32_t fallback = 0; ///< the glyph drawn for code points no font has (a box)
 
@@ -73,17 +73,17 @@ private:
 class GlyphAtlas {
 public:
     struct Options {
-        QString family;        ///< empty: the system's general font
-        int emPixels = 32;     ///< rasterized font size (a cell is about 48 px with the spread)
-        int spread = 6;        ///< atlas pixels
-        int supersample = 4;   ///< the outline is rasterized this many times finer
+        QString family; ///< empty: the system's general font
+        int emPixels = 32; ///< rasterized font size (a cell is about 48 px with the spread)
+        int spread = 6; ///< atlas pixels
+        int supersample = 4; ///< the outline is rasterized this many times finer
         int atlasWidth = 1024; ///< the height grows (powers of two, up to 4096) as needed
     };
 
     GlyphAtlas() = default;
 
-    /// Rasterizes ASCII, Latin-1, U+2026 (the ellipsis of long labels), U+FFFD and `extra` code points into a new atlas. Without a usable
-    /// font the atlas is invalid and error() says why.
+    /// Rasterizes ASCII, Latin-1, U+2026 (the ellipsis of long labels), U+FFFD and `extra` code points into a new
+    /// atlas. Without a usable font the atlas is invalid and error() says why.
     static GlyphAtlas build(const Options& options, std::span<const char32_t> extra = {});
 
     bool isValid() const { return !m_image.isNull() && !m_table.glyphs.empty(); }

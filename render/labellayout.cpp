@@ -49,7 +49,7 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
         if (clip.w <= 0.0f || clip.z < -clip.w || clip.z > clip.w)
             return false; // behind the eye, before the near plane or past the far one
         w = clip.w;
-        pixel = {(clip.x / clip.w + 1.0f) * 0.5f * viewport.x, (1.0f - clip.y / clip.w) * 0.5f * viewport.y};
+        pixel = { (clip.x / clip.w + 1.0f) * 0.5f * viewport.x, (1.0f - clip.y / clip.w) * 0.5f * viewport.y };
         return true;
     };
 
@@ -115,7 +115,7 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
             if (g->size.x > 0.0f) {
                 GlyphInstance& out = result.glyphs.emplace_back();
                 out.anchor = anchor;
-                out.pixelOffset = {pen + g->offset.x * s, baseline + g->offset.y * s};
+                out.pixelOffset = { pen + g->offset.x * s, baseline + g->offset.y * s };
                 out.pixelSize = g->size * s;
                 std::copy(g->atlasRect.begin(), g->atlasRect.end(), out.atlasRect);
                 std::copy(color, color + 4, out.color);
@@ -201,7 +201,8 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
         for (std::size_t k = 0; k < priority.size(); ++k) {
             const std::uint32_t i = priority[k];
             if (i >= labelCount || input.labels[i].empty()
-                || std::find(priority.begin(), priority.begin() + std::ptrdiff_t(k), i) != priority.begin() + std::ptrdiff_t(k))
+                || std::find(priority.begin(), priority.begin() + std::ptrdiff_t(k), i)
+                    != priority.begin() + std::ptrdiff_t(k))
                 continue;
             Candidate c;
             if (candidate(i, c))
@@ -228,8 +229,8 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
         if (input.hovered >= 0)
             sorted.push_back(std::uint32_t(input.hovered));
         std::sort(sorted.begin(), sorted.end());
-        std::erase_if(m_candidates,
-                      [&](const Candidate& c) { return std::binary_search(sorted.begin(), sorted.end(), c.node); });
+        std::erase_if(
+            m_candidates, [&](const Candidate& c) { return std::binary_search(sorted.begin(), sorted.end(), c.node); });
     }
 
     // Best first, a chunk at a time: only as much is ordered as the budget can use.

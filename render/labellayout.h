@@ -19,12 +19,12 @@ namespace constellate::render {
 /// by attribute with offsetof (labelrenderer.cpp); the layout is part of the shader's
 /// interface.
 struct GlyphInstance {
-    glm::vec3 anchor;                     ///< world position; its depth is the glyph's depth
-    glm::vec2 pixelOffset;                ///< top-left corner from the anchor's pixel, y down
-    glm::vec2 pixelSize;                  ///< quad width and height in pixels
-    std::uint16_t atlasRect[4];           ///< x, y, width, height in atlas texels
-    std::uint8_t color[4];                ///< R, G, B, A (sRGB)
-    std::uint32_t flags;                  ///< bit 0: drawn over everything (no depth test)
+    glm::vec3 anchor; ///< world position; its depth is the glyph's depth
+    glm::vec2 pixelOffset; ///< top-left corner from the anchor's pixel, y down
+    glm::vec2 pixelSize; ///< quad width and height in pixels
+    std::uint16_t atlasRect[4]; ///< x, y, width, height in atlas texels
+    std::uint8_t color[4]; ///< R, G, B, A (sRGB)
+    std::uint32_t flags; ///< bit 0: drawn over everything (no depth test)
 };
 static_assert(sizeof(GlyphInstance) == 44);
 
@@ -32,18 +32,18 @@ static_assert(sizeof(GlyphInstance) == 44);
 /// Shown before any label (within the glyph budget), never decluttered away, and drawn
 /// over the scene.
 struct TextItem {
-    glm::vec3 anchor {0.0f};       ///< world position
-    glm::vec2 pixelOffset {0.0f};  ///< from the anchor's pixel to the text's centre, logical pixels, y down
-    std::string text;              ///< UTF-8, one line
+    glm::vec3 anchor { 0.0f }; ///< world position
+    glm::vec2 pixelOffset { 0.0f }; ///< from the anchor's pixel to the text's centre, logical pixels, y down
+    std::string text; ///< UTF-8, one line
     Rgba color = 0xffffffff;
-    float pixelSize = 0.0f;        ///< logical pixels; 0: LabelOptions::pixelSize
+    float pixelSize = 0.0f; ///< logical pixels; 0: LabelOptions::pixelSize
 };
 
 /// Which nodes the user is looking at: their labels come first. Entity ids, as the ui
 /// knows them; SceneRenderer resolves them to instances at upload().
 struct LabelHighlights {
     std::vector<EntityId> selected;
-    EntityId hovered {};           ///< null: none
+    EntityId hovered {}; ///< null: none
 };
 
 /// How labels are drawn. Pixel quantities are logical pixels: multiplied by `scale`
@@ -51,11 +51,11 @@ struct LabelHighlights {
 struct LabelOptions {
     bool enabled = true;
     std::size_t glyphBudget = 20000; ///< glyphs per frame, nameplates included
-    float pixelSize = 13.0f;         ///< the font's pixel size (em)
-    float scale = 1.0f;              ///< device pixels per logical pixel
-    Rgba textColor = 0xe8eaf0ff;     ///< node labels: light, for the dark background
-    Rgba haloColor = 0x000000c0;     ///< the outline around every glyph
-    float haloPixels = 1.5f;         ///< its width (at most about the atlas' spread)
+    float pixelSize = 13.0f; ///< the font's pixel size (em)
+    float scale = 1.0f; ///< device pixels per logical pixel
+    Rgba textColor = 0xe8eaf0ff; ///< node labels: light, for the dark background
+    Rgba haloColor = 0x000000c0; ///< the outline around every glyph
+    float haloPixels = 1.5f; ///< its width (at most about the atlas' spread)
 };
 
 /// Chooses which labels to show in one frame and lays out their glyphs. Pure CPU (no GL,
@@ -73,10 +73,10 @@ public:
         std::span<const NodeInstance> nodes;
         std::span<const std::string> labels; ///< per node instance (UTF-8); may be shorter
         std::span<const std::uint32_t> selected; ///< node instance indices
-        std::int64_t hovered = -1;               ///< node instance index, -1: none
+        std::int64_t hovered = -1; ///< node instance index, -1: none
         std::span<const TextItem> textItems;
         View view;
-        glm::vec2 viewport {0.0f}; ///< framebuffer pixels
+        glm::vec2 viewport { 0.0f }; ///< framebuffer pixels
     };
     struct Result {
         std::vector<GlyphInstance> glyphs;
@@ -91,14 +91,14 @@ public:
     void layout(const Input& input, const GlyphTable& glyphs, const LabelOptions& options, Result& result);
 
     static constexpr float CellPixels = 4.0f; ///< declutter grid resolution
-    static constexpr float GapPixels = 4.0f;  ///< between a sphere's silhouette and its label (logical)
+    static constexpr float GapPixels = 4.0f; ///< between a sphere's silhouette and its label (logical)
 
 private:
     struct Candidate {
         float score;
         std::uint32_t node;
-        glm::vec2 pixel;     ///< the node centre's pixel
-        float radiusPixels;  ///< projected radius
+        glm::vec2 pixel; ///< the node centre's pixel
+        float radiusPixels; ///< projected radius
     };
     std::vector<Candidate> m_candidates;
     std::vector<std::uint8_t> m_grid;

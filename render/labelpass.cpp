@@ -46,13 +46,13 @@ void LabelPass::setAtlasReadyCallback(std::function<void()> callback)
 void LabelPass::startBuild()
 {
     // The worker gets copies of everything it reads: nothing here is shared with it.
-    m_building = std::async(std::launch::async,
-                            [options = m_atlasOptions, extra = m_extraCodePoints, ready = m_atlasReady] {
-                                GlyphAtlas atlas = GlyphAtlas::build(options, extra);
-                                if (ready && *ready)
-                                    (*ready)();
-                                return atlas;
-                            });
+    m_building
+        = std::async(std::launch::async, [options = m_atlasOptions, extra = m_extraCodePoints, ready = m_atlasReady] {
+              GlyphAtlas atlas = GlyphAtlas::build(options, extra);
+              if (ready && *ready)
+                  (*ready)();
+              return atlas;
+          });
 }
 
 void LabelPass::swapInIfBuilt(bool wait)

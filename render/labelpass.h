@@ -8,8 +8,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <future>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -78,7 +78,7 @@ private:
 
     std::vector<NodeInstance> m_nodes;
     std::vector<std::string> m_labels;
-    bool m_stale = true;             // m_nodes/m_labels need a full copy
+    bool m_stale = true; // m_nodes/m_labels need a full copy
     LabelHighlights m_highlights;
     bool m_highlightsDirty = false;
     std::vector<std::uint32_t> m_selected;

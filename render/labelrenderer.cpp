@@ -25,7 +25,7 @@ struct LabelRenderer::Gl : QOpenGLFunctions_3_3_Core {
 
     GLuint compile(GLenum type, const char* body)
     {
-        const char* sources[] = {"#version 330 core\n", shaders::ViewBlock, body};
+        const char* sources[] = { "#version 330 core\n", shaders::ViewBlock, body };
         const GLuint shader = glCreateShader(type);
         glShaderSource(shader, 3, sources, nullptr);
         glCompileShader(shader);
@@ -170,8 +170,8 @@ bool LabelRenderer::setAtlas(const GlyphAtlas& atlas)
     gl.glBindTexture(GL_TEXTURE_2D, gl.texture);
     gl.glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
     gl.glPixelStorei(GL_UNPACK_ROW_LENGTH, GLint(image.bytesPerLine()));
-    gl.glTexImage2D(GL_TEXTURE_2D, 0, GL_R8, image.width(), image.height(), 0, GL_RED, GL_UNSIGNED_BYTE,
-                    image.constBits());
+    gl.glTexImage2D(
+        GL_TEXTURE_2D, 0, GL_R8, image.width(), image.height(), 0, GL_RED, GL_UNSIGNED_BYTE, image.constBits());
     gl.glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
     gl.glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
     gl.glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
@@ -210,7 +210,7 @@ int LabelRenderer::draw(const LabelOptions& options)
     gl.glUseProgram(gl.program);
     const Rgba h = options.haloColor;
     gl.glUniform4f(gl.haloColorLocation, float((h >> 24) & 0xff) / 255.0f, float((h >> 16) & 0xff) / 255.0f,
-                   float((h >> 8) & 0xff) / 255.0f, float(h & 0xff) / 255.0f);
+        float((h >> 8) & 0xff) / 255.0f, float(h & 0xff) / 255.0f);
     gl.glUniform1f(gl.haloPixelsLocation, options.haloPixels * (options.scale > 0.0f ? options.scale : 1.0f));
     gl.glUniform1f(gl.spreadLocation, gl.spread);
     gl.glActiveTexture(GL_TEXTURE0);

@@ -39,7 +39,7 @@ TEST(GlyphAtlas, BuildsLatinWithSaneMetrics)
     EXPECT_EQ(t.emPixels, 32.0f);
     EXPECT_GT(t.ascent, 20.0f);
     EXPECT_GT(t.descent, 3.0f);
-    for (const char32_t c : {U'A', U'g', U'0', U'\u00e9', U'\u00ff', U'\u2026'}) {
+    for (const char32_t c : { U'A', U'g', U'0', U'\u00e9', U'\u00ff', U'\u2026' }) {
         const Glyph* g = t.find(c);
         ASSERT_NE(g, nullptr) << std::uint32_t(c);
         EXPECT_NE(g, &t.fallbackGlyph()) << std::uint32_t(c);
@@ -83,7 +83,7 @@ TEST(GlyphAtlas, TheFieldIsAboveHalfInsideAndBelowOutside)
     for (float f = 0.0f; f <= 0.5f; f += 0.02f)
         stroke = std::max(stroke, texel(atlas, ring, f, 0.5f));
     EXPECT_GT(stroke, 135);
-    for (const Glyph* glyph : {&bar, &ring, t.find(U'W'), t.find(U'g')}) {
+    for (const Glyph* glyph : { &bar, &ring, t.find(U'W'), t.find(U'g') }) {
         // The cell's border is a spread away from the outline: fully outside.
         for (float f = 0.0f; f <= 1.0f; f += 0.1f) {
             EXPECT_LT(texel(atlas, *glyph, f, 0.0f), 40);
@@ -111,7 +111,7 @@ TEST(GlyphAtlas, TheFieldIsAboveHalfInsideAndBelowOutside)
 
 TEST(GlyphAtlas, CodePointsBeyondLatinAreAddedOnRequest)
 {
-    const std::vector<char32_t> extra {U'\u0416', U'\u65e5', U'\u672c', U'\U0001F600', U'\u0007'};
+    const std::vector<char32_t> extra { U'\u0416', U'\u65e5', U'\u672c', U'\U0001F600', U'\u0007' };
     const GlyphAtlas atlas = GlyphAtlas::build({}, extra);
     ASSERT_TRUE(atlas.isValid()) << atlas.error();
     const GlyphTable& t = atlas.table();
@@ -136,7 +136,9 @@ TEST(GlyphAtlas, BuildsOnAWorkerThread)
 TEST(GlyphAtlas, DecodesUtf8)
 {
     EXPECT_EQ(decodeUtf8("a\xc3\xb6\xe6\x97\xa5\xf0\x9f\x98\x80"), U"a\u00f6\u65e5\U0001F600");
-    EXPECT_EQ(decodeUtf8("\xff" "a\xc3"), U"\ufffda\ufffd");
+    EXPECT_EQ(decodeUtf8("\xff"
+                         "a\xc3"),
+        U"\ufffda\ufffd");
     EXPECT_EQ(decodeUtf8("\xc0\xaf"), U"\ufffd\ufffd") << "overlong";
     EXPECT_EQ(decodeUtf8("\xed\xa0\x80"), U"\ufffd\ufffd\ufffd") << "a surrogate";
     EXPECT_EQ(decodeUtf8(""), U"");

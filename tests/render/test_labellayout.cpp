@@ -13,7 +13,7 @@ using namespace constellate::render;
 
 namespace {
 
-constexpr glm::vec2 Viewport {800, 600};
+constexpr glm::vec2 Viewport { 800, 600 };
 
 /// Every printable ASCII character: 6 px advance, a 10x14 quad; space is blank. At the
 /// labels' 13 px the table's 10 px em is scaled by 1.3.
@@ -26,9 +26,9 @@ GlyphTable fakeTable()
     t.spread = 2;
     Glyph box;
     box.advance = 7;
-    box.offset = {-1, -9};
-    box.size = {8, 12};
-    box.atlasRect = {0, 0, 8, 12};
+    box.offset = { -1, -9 };
+    box.size = { 8, 12 };
+    box.atlasRect = { 0, 0, 8, 12 };
     t.glyphs.push_back(box);
     t.fallback = 0;
     Glyph space;
@@ -38,9 +38,9 @@ GlyphTable fakeTable()
     for (char32_t c = 0x21; c < 0x7f; ++c) {
         Glyph g;
         g.advance = 6;
-        g.offset = {-2, -10};
-        g.size = {10, 14};
-        g.atlasRect = {std::uint16_t(10 * (c - 0x20)), 20, 10, 14};
+        g.offset = { -2, -10 };
+        g.size = { 10, 14 };
+        g.atlasRect = { std::uint16_t(10 * (c - 0x20)), 20, 10, 14 };
         t.map(c, std::uint32_t(t.glyphs.size()));
         t.glyphs.push_back(g);
     }
@@ -59,7 +59,7 @@ class LabelLayoutTest : public ::testing::Test {
 protected:
     LabelLayoutTest()
     {
-        m_camera.setTarget({0, 0, 0});
+        m_camera.setTarget({ 0, 0, 0 });
         m_camera.setDistance(20);
         m_camera.setSceneRadius(15);
         m_input.view = m_camera.view(Viewport.x / Viewport.y);
@@ -103,12 +103,12 @@ protected:
 
 TEST_F(LabelLayoutTest, OneGlyphPerVisibleCharacterRightOfTheNode)
 {
-    add({0, 0, 0}, 1.0f, "ab c");
+    add({ 0, 0, 0 }, 1.0f, "ab c");
     const auto& r = run();
-    ASSERT_EQ(r.labelledNodes, std::vector<std::uint32_t> {0});
+    ASSERT_EQ(r.labelledNodes, std::vector<std::uint32_t> { 0 });
     ASSERT_EQ(r.glyphs.size(), 3u) << "the space draws nothing";
-    const glm::vec3 centre = m_input.view.project({0, 0, 0}, Viewport);
-    const float radiusPx = m_input.view.project({1, 0, 0}, Viewport).x - centre.x;
+    const glm::vec3 centre = m_input.view.project({ 0, 0, 0 }, Viewport);
+    const float radiusPx = m_input.view.project({ 1, 0, 0 }, Viewport).x - centre.x;
     const float s = 13.0f / 10.0f;
     // The first glyph's quad starts at silhouette + gap + the glyph's own offset.
     EXPECT_NEAR(r.glyphs[0].pixelOffset.x, radiusPx + LabelLayout::GapPixels - 2 * s, 0.5f);
@@ -127,7 +127,7 @@ TEST_F(LabelLayoutTest, OneGlyphPerVisibleCharacterRightOfTheNode)
 
 TEST_F(LabelLayoutTest, TheScaleEnlargesForHighDpi)
 {
-    add({0, 0, 0}, 1.0f, "a");
+    add({ 0, 0, 0 }, 1.0f, "a");
     m_options.scale = 2.0f;
     const auto& r = run();
     ASSERT_EQ(r.glyphs.size(), 1u);
@@ -139,7 +139,7 @@ TEST_F(LabelLayoutTest, TheGlyphBudgetIsRespected)
     // A 10 x 10 grid of far apart nodes with 4-glyph labels: no two overlap.
     for (int y = 0; y < 10; ++y)
         for (int x = 0; x < 10; ++x)
-            add({-10.0f + 2.0f * float(x), -7.0f + 1.5f * float(y), 0}, 0.2f, "node");
+            add({ -10.0f + 2.0f * float(x), -7.0f + 1.5f * float(y), 0 }, 0.2f, "node");
     m_options.glyphBudget = 1000;
     EXPECT_EQ(run().labelledNodes.size(), 100u) << "all fit";
     m_options.glyphBudget = 42;
@@ -152,82 +152,82 @@ TEST_F(LabelLayoutTest, TheGlyphBudgetIsRespected)
 
 TEST_F(LabelLayoutTest, SelectedThenHoveredThenLargeAndNear)
 {
-    const std::uint32_t big = add({-5, 3, 5}, 2.0f, "big");
-    const std::uint32_t small = add({5, -3, -10}, 0.1f, "far");
-    const std::uint32_t hovered = add({5, 3, -10}, 0.1f, "hov");
+    const std::uint32_t big = add({ -5, 3, 5 }, 2.0f, "big");
+    const std::uint32_t small = add({ 5, -3, -10 }, 0.1f, "far");
+    const std::uint32_t hovered = add({ 5, 3, -10 }, 0.1f, "hov");
     m_options.glyphBudget = 3; // one label
-    EXPECT_EQ(run().labelledNodes, std::vector<std::uint32_t> {big}) << "the largest on screen";
+    EXPECT_EQ(run().labelledNodes, std::vector<std::uint32_t> { big }) << "the largest on screen";
 
     m_input.hovered = hovered;
-    EXPECT_EQ(run().labelledNodes, std::vector<std::uint32_t> {hovered});
+    EXPECT_EQ(run().labelledNodes, std::vector<std::uint32_t> { hovered });
 
-    m_selected = {small};
-    EXPECT_EQ(run().labelledNodes, std::vector<std::uint32_t> {small}) << "selection beats hover and size";
+    m_selected = { small };
+    EXPECT_EQ(run().labelledNodes, std::vector<std::uint32_t> { small }) << "selection beats hover and size";
 
     m_options.glyphBudget = 9;
-    EXPECT_EQ(run().labelledNodes, (std::vector<std::uint32_t> {small, hovered, big}));
+    EXPECT_EQ(run().labelledNodes, (std::vector<std::uint32_t> { small, hovered, big }));
 }
 
 TEST_F(LabelLayoutTest, NearerWinsBetweenEqualSizes)
 {
-    const std::uint32_t farther = add({-4, 2, -5}, 1.0f, "far");
-    const std::uint32_t nearer = add({4, -2, 5}, 1.0f, "near");
+    const std::uint32_t farther = add({ -4, 2, -5 }, 1.0f, "far");
+    const std::uint32_t nearer = add({ 4, -2, 5 }, 1.0f, "near");
     m_options.glyphBudget = 4;
-    EXPECT_EQ(run().labelledNodes, std::vector<std::uint32_t> {nearer});
+    EXPECT_EQ(run().labelledNodes, std::vector<std::uint32_t> { nearer });
     (void)farther;
 }
 
 TEST_F(LabelLayoutTest, OverlappingLabelsAreDecluttered)
 {
     // Two nodes a pixel or two apart on screen: only the larger one's label shows.
-    const std::uint32_t a = add({0, 0, 0}, 0.3f, "alpha");
-    const std::uint32_t b = add({0.05f, 0.05f, 0}, 0.2f, "beta");
+    const std::uint32_t a = add({ 0, 0, 0 }, 0.3f, "alpha");
+    const std::uint32_t b = add({ 0.05f, 0.05f, 0 }, 0.2f, "beta");
     auto r = run();
-    EXPECT_EQ(r.labelledNodes, std::vector<std::uint32_t> {a});
+    EXPECT_EQ(r.labelledNodes, std::vector<std::uint32_t> { a });
     // Far enough apart vertically: both.
-    m_nodes[b].position = {0, 3, 0};
+    m_nodes[b].position = { 0, 3, 0 };
     r = run();
     EXPECT_EQ(r.labelledNodes.size(), 2u);
     // A selected node's label wins the place.
-    m_nodes[b].position = {0.05f, 0.05f, 0};
-    m_selected = {b};
-    EXPECT_EQ(run().labelledNodes, std::vector<std::uint32_t> {b});
+    m_nodes[b].position = { 0.05f, 0.05f, 0 };
+    m_selected = { b };
+    EXPECT_EQ(run().labelledNodes, std::vector<std::uint32_t> { b });
 }
 
 TEST_F(LabelLayoutTest, LabelsBehindTheEyeOrOffScreenAreCulled)
 {
-    const std::uint32_t behind = add({0, 0, 30}, 1.0f, "behind"); // the eye is at z = 20
-    const std::uint32_t left = add({-200, 0, 0}, 1.0f, "left");
-    const std::uint32_t above = add({0, 200, 0}, 1.0f, "above");
-    const std::uint32_t visible = add({0, 0, 0}, 1.0f, "seen");
-    m_selected = {behind, left, above};
+    const std::uint32_t behind = add({ 0, 0, 30 }, 1.0f, "behind"); // the eye is at z = 20
+    const std::uint32_t left = add({ -200, 0, 0 }, 1.0f, "left");
+    const std::uint32_t above = add({ 0, 200, 0 }, 1.0f, "above");
+    const std::uint32_t visible = add({ 0, 0, 0 }, 1.0f, "seen");
+    m_selected = { behind, left, above };
     const auto& r = run();
-    EXPECT_EQ(r.labelledNodes, std::vector<std::uint32_t> {visible});
+    EXPECT_EQ(r.labelledNodes, std::vector<std::uint32_t> { visible });
     for (const GlyphInstance& g : r.glyphs)
         EXPECT_LT(g.anchor.z, 20.0f);
 }
 
 TEST_F(LabelLayoutTest, EmptyLabelsAndNoViewportDrawNothing)
 {
-    add({0, 0, 0}, 1.0f, "");
+    add({ 0, 0, 0 }, 1.0f, "");
     EXPECT_TRUE(run().glyphs.empty());
-    add({1, 0, 0}, 1.0f, "x");
-    m_input.viewport = {0, 0};
+    add({ 1, 0, 0 }, 1.0f, "x");
+    m_input.viewport = { 0, 0 };
     EXPECT_TRUE(run().glyphs.empty());
 }
 
 TEST_F(LabelLayoutTest, NameplatesComeFirstInTheirColourOverEverything)
 {
-    const std::uint32_t selected = add({0, 0, 0}, 0.5f, "label");
-    m_selected = {selected};
-    const glm::vec3 nodePixel = m_input.view.project({0, 0, 0}, Viewport);
+    const std::uint32_t selected = add({ 0, 0, 0 }, 0.5f, "label");
+    m_selected = { selected };
+    const glm::vec3 nodePixel = m_input.view.project({ 0, 0, 0 }, Viewport);
     TextItem plate;
     plate.text = "Ada";
     plate.color = 0x00ff00ff;
     // Centred where the selected node's label goes: the label must give way.
-    plate.anchor = {0, 0, 0};
-    plate.pixelOffset = {40.0f, 0.0f};
-    m_items = {plate};
+    plate.anchor = { 0, 0, 0 };
+    plate.pixelOffset = { 40.0f, 0.0f };
+    m_items = { plate };
     auto r = run();
     EXPECT_EQ(r.textItemsShown, 1u);
     EXPECT_TRUE(r.labelledNodes.empty()) << "the label overlapped the nameplate";
@@ -241,7 +241,7 @@ TEST_F(LabelLayoutTest, NameplatesComeFirstInTheirColourOverEverything)
     (void)nodePixel;
 
     // The budget goes to the nameplate first.
-    m_items[0].pixelOffset = {0, -100};
+    m_items[0].pixelOffset = { 0, -100 };
     m_options.glyphBudget = 5;
     r = run();
     EXPECT_EQ(r.textItemsShown, 1u);
@@ -250,31 +250,31 @@ TEST_F(LabelLayoutTest, NameplatesComeFirstInTheirColourOverEverything)
     EXPECT_EQ(run().labelledNodes.size(), 1u);
 
     // Behind the eye: not shown.
-    m_items[0].anchor = {0, 0, 40};
+    m_items[0].anchor = { 0, 0, 40 };
     EXPECT_EQ(run().textItemsShown, 0u);
 }
 
 TEST_F(LabelLayoutTest, UnknownCodePointsDrawTheFallbackAndAreReported)
 {
-    add({0, 0, 0}, 1.0f, "a\xc3\xb6\xe6\x97\xa5\xff"); // a, ö, 日, a malformed byte
+    add({ 0, 0, 0 }, 1.0f, "a\xc3\xb6\xe6\x97\xa5\xff"); // a, ö, 日, a malformed byte
     const auto& r = run();
     ASSERT_EQ(r.glyphs.size(), 4u);
     EXPECT_EQ(r.glyphs[1].atlasRect[0], 0) << "the fallback box";
-    EXPECT_EQ(r.missing, (std::vector<char32_t> {U'\u00f6', U'\u65e5', U'\ufffd'}));
+    EXPECT_EQ(r.missing, (std::vector<char32_t> { U'\u00f6', U'\u65e5', U'\ufffd' }));
 }
 
 TEST_F(LabelLayoutTest, LongLabelsEndInAnEllipsis)
 {
-    add({-10, 0, 0}, 0.1f, std::string(200, 'x'));
+    add({ -10, 0, 0 }, 0.1f, std::string(200, 'x'));
     const auto& r = run();
     EXPECT_EQ(r.glyphs.size(), 64u);
-    EXPECT_EQ(r.missing, std::vector<char32_t> {U'\u2026'});
+    EXPECT_EQ(r.missing, std::vector<char32_t> { U'\u2026' });
 }
 
 TEST_F(LabelLayoutTest, ManyNodesStayWithinBudgetAndDoNotOverlap)
 {
     for (int i = 0; i < 20000; ++i)
-        add({float(i % 200) * 0.1f - 10.0f, float(i / 200) * 0.1f - 5.0f, float(i % 7) - 3.0f}, 0.05f,
+        add({ float(i % 200) * 0.1f - 10.0f, float(i / 200) * 0.1f - 5.0f, float(i % 7) - 3.0f }, 0.05f,
             "n" + std::to_string(i));
     m_options.glyphBudget = 2000;
     const auto& r = run();
