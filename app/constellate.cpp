@@ -40,7 +40,7 @@ int main(int argc, char** argv)
                                      QStringLiteral("DIR"));
     const QCommandLineOption join(QStringLiteral("join"), QStringLiteral("Join the room at URL."), QStringLiteral("URL"));
     const QCommandLineOption key(QStringLiteral("key"), QStringLiteral("The room's access key."), QStringLiteral("KEY"));
-    const QCommandLineOption name(QStringLiteral("name"), QStringLiteral("Your name in the room (default: $USER)."),
+    const QCommandLineOption name(QStringLiteral("name"), QStringLiteral("Your name in the room (default: the one you chose, else $USER)."),
                                   QStringLiteral("NAME"));
     parser.addOptions({host, port, bind, dataDir, join, key, name});
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("A graph file to open (or to host)."));
@@ -73,10 +73,13 @@ int main(int argc, char** argv)
     }
 
     QSettings settings;
-    QString displayName = parser.value(name);
-    if (displayName.isEmpty())
-        displayName = qEnvironmentVariable("USER", QStringLiteral("someone"));
-    ui::EditorSession session(profileUserId(settings), displayName);
+    ui::Profile profile = ui::MainWindow::loadProfile(settings);
+    if (parser.isSet(name)) {
+        profile.name = parser.value(name).trimmed();
+        if (profile.name.isEmpty() || profile.name.toUtf8().size() > 64)
+            return usage(QStringLiteral("--name takes 1 to 64 bytes of text"));
+    }
+    ui::EditorSession session(profile);
     ui::MainWindow window(session);
     window.show();
 

@@ -27,6 +27,7 @@ void RenderScene::rebuild(const GraphDocument& document)
 {
     m_nodes.clear();
     m_nodeIds.clear();
+    m_nodeLabels.clear();
     m_nodeIndex.clear();
     m_edges.clear();
     m_edgeIds.clear();
@@ -42,6 +43,7 @@ void RenderScene::rebuild(const GraphDocument& document)
         m_nodeIndex.emplace(e.id, std::uint32_t(m_nodes.size()));
         m_nodes.push_back(nodeInstance(document, e));
         m_nodeIds.push_back(e.id);
+        m_nodeLabels.emplace_back(document.label(e));
     }, true);
 
     const std::size_t edgeCount = document.count(EntityKind::Edge);
@@ -127,6 +129,7 @@ void RenderScene::updateNodes(const GraphDocument& document, std::span<const Ent
         const NodeInstance updated = nodeInstance(document, *document.entity(id));
         NodeInstance& current = m_nodes[index];
         current = updated;
+        m_nodeLabels[index] = document.label(*document.entity(id));
         markNode(index);
         for (std::uint32_t k = m_incidentOffsets[index]; k < m_incidentOffsets[index + 1]; ++k) {
             const std::uint32_t e = m_incident[k];

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -90,6 +91,8 @@ public:
     /// Which node an instance draws (same order as nodes()).
     std::span<const EntityId> nodeIds() const { return m_nodeIds; }
     std::span<const EntityId> edgeIds() const { return m_edgeIds; }
+    /// Each node instance's label (UTF-8, maybe empty), kept up to date like the instances.
+    std::span<const std::string> nodeLabels() const { return m_nodeLabels; }
     /// The instance index of a visible node (-1: not drawn).
     std::int64_t nodeIndex(EntityId id) const;
     std::int64_t edgeIndex(EntityId id) const;
@@ -120,6 +123,7 @@ private:
 
     std::vector<NodeInstance> m_nodes;
     std::vector<EntityId> m_nodeIds;
+    std::vector<std::string> m_nodeLabels;
     std::unordered_map<EntityId, std::uint32_t> m_nodeIndex;
     std::vector<EdgeInstance> m_edges;
     std::vector<EntityId> m_edgeIds;

@@ -1,5 +1,6 @@
 #include "scenerenderer.h"
 
+#include "labelpass.h"
 #include "shaders.h"
 
 #include <QOpenGLContext>
@@ -179,7 +180,10 @@ struct SceneRenderer::Gl : QOpenGLFunctions_3_3_Core {
     }
 };
 
-SceneRenderer::SceneRenderer() = default;
+SceneRenderer::SceneRenderer()
+    : m_labels(std::make_unique<LabelPass>())
+{
+}
 
 SceneRenderer::~SceneRenderer()
 {
@@ -245,6 +249,9 @@ bool SceneRenderer::initialize()
     gl.glBindBuffer(GL_UNIFORM_BUFFER, gl.viewBuffer);
     gl.glBufferData(GL_UNIFORM_BUFFER, sizeof(ViewBlockData), nullptr, GL_DYNAMIC_DRAW);
     gl.glBindBuffer(GL_UNIFORM_BUFFER, 0);
+
+    // Labels that cannot be drawn leave the graph drawn: labelError() says why.
+    m_labels->initialize(ViewBlockBinding);
     return true;
 }
 
@@ -314,6 +321,7 @@ void SceneRenderer::upload(RenderScene& scene)
                       m_stats.overlayBytesUploaded);
         m_avatarsChanged = false;
     }
+    m_labels->upload(scene, changes);
 }
 
 void SceneRenderer::setHighlights(Highlights highlights)
@@ -331,6 +339,8 @@ void SceneRenderer::setAvatars(std::vector<Avatar> avatars)
 void SceneRenderer::render(const View& view, const RenderTarget& target)
 {
     m_stats.drawCalls = 0;
+    m_stats.glyphsDrawn = 0;
+    m_stats.labelsShown = 0;
     if (!isInitialized() || target.width <= 0 || target.height <= 0)
         return;
     Gl& gl = *m_gl;
@@ -398,9 +408,57 @@ void SceneRenderer::render(const View& view, const RenderTarget& target)
         gl.glDrawArraysInstanced(GL_TRIANGLE_STRIP, 0, 4, gl.avatarCount);
         ++m_stats.drawCalls;
     }
+    m_stats.drawCalls += m_labels->render(view, glm::vec2(float(target.width), float(target.height)));
+    m_stats.glyphsDrawn = m_labels->glyphsDrawn();
+    m_stats.labelsShown = m_labels->labelsShown();
     gl.glBindVertexArray(0);
     gl.glUseProgram(0);
     gl.glDisable(GL_SCISSOR_TEST);
+}
+
+void SceneRenderer::setLabelOptions(const LabelOptions& options)
+{
+    m_labels->setOptions(options);
+}
+
+const LabelOptions& SceneRenderer::labelOptions() const
+{
+    return m_labels->options();
+}
+
+void SceneRenderer::setLabelHighlights(LabelHighlights highlights)
+{
+    m_labels->setHighlights(std::move(highlights));
+}
+
+void SceneRenderer::setTextItems(std::vector<TextItem> items)
+{
+    m_labels->setTextItems(std::move(items));
+}
+
+void SceneRenderer::setLabelAtlasReadyCallback(std::function<void()> callback)
+{
+    m_labels->setAtlasReadyCallback(std::move(callback));
+}
+
+bool SceneRenderer::labelsReady() const
+{
+    return m_labels->ready();
+}
+
+void SceneRenderer::waitForLabelAtlas()
+{
+    m_labels->waitForAtlas();
+}
+
+const std::string& SceneRenderer::labelError() const
+{
+    return m_labels->error();
+}
+
+const LabelLayout::Result& SceneRenderer::lastLabelLayout() const
+{
+    return m_labels->lastLayout();
 }
 
 void SceneRenderer::finish()

@@ -2,11 +2,13 @@
 
 #include "avatar.h"
 #include "highlights.h"
+#include "labellayout.h"
 #include "renderscene.h"
 #include "types.h"
 #include "view.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,7 +33,11 @@ struct RenderStats {
     int bufferUpdates = 0;             ///< glBufferData/glBufferSubData calls of the last upload()
     int drawCalls = 0;                 ///< of the last render()
     std::size_t overlayBytesUploaded = 0; ///< outlines and avatars, by the last upload()
+    std::size_t glyphsDrawn = 0;       ///< of the last render(): label and nameplate glyphs
+    std::size_t labelsShown = 0;       ///< of the last render(): node labels and text items shown
 };
+
+class LabelPass;
 
 /// Draws a RenderScene with OpenGL 3.3 core: one instanced draw call for all nodes
 /// (sphere impostors that write their true depth) and one for all edges (screen-space
@@ -89,9 +95,30 @@ public:
 
     const RenderStats& stats() const { return m_stats; }
 
+    /// Labels: node labels (RenderScene::nodeLabels()) and text items are drawn after
+    /// nodes and edges, from a glyph atlas that initialize() starts building on a worker
+    /// thread; until it is swapped in (or if no font is found), frames have no labels.
+    void setLabelOptions(const LabelOptions& options);
+    const LabelOptions& labelOptions() const;
+    /// Whose labels come first; resolved to instances at the next upload().
+    void setLabelHighlights(LabelHighlights highlights);
+    /// Nameplates and other free text, shown before any label; replaces the last list.
+    void setTextItems(std::vector<TextItem> items);
+    /// Called on a worker thread whenever a glyph atlas build finishes: post a repaint.
+    void setLabelAtlasReadyCallback(std::function<void()> callback);
+    /// True once the atlas is in use.
+    bool labelsReady() const;
+    /// Blocks until the atlas being built is done and swaps it in (tests, screenshots).
+    void waitForLabelAtlas();
+    /// Why labels cannot show (no usable font, ...), or empty.
+    const std::string& labelError() const;
+    /// The last render()'s label layout (which labels, which glyphs, where).
+    const LabelLayout::Result& lastLabelLayout() const;
+
 private:
     struct Gl;
     std::unique_ptr<Gl> m_gl;
+    std::unique_ptr<LabelPass> m_labels;
     Rgba m_background = 0x1e1f24ff;
     float m_edgeWidth = 1.5f;
     float m_outlineWidth = 3.0f;

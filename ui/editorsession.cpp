@@ -2,12 +2,16 @@
 
 #include "documentio.h"
 #include "formats.h"
+#include "hostedserver.h"
 #include "identity.h"
 #include "roomstore.h"
-#include "syncserver.h"
 
+#include <QColor>
 #include <QFileInfo>
 #include <QRegularExpression>
+
+#include <algorithm>
+#include <set>
 
 namespace constellate::ui {
 
@@ -22,11 +26,37 @@ QString roomNameFor(const QString& file)
     return name.isEmpty() ? QStringLiteral("untitled") : name;
 }
 
+FieldRef ref(Field f)
+{
+    return {f, {}};
+}
+
+/// The entities a transaction touched: created ones by their id, written ones by target.
+std::vector<EntityId> touchedEntities(const Transaction& t)
+{
+    std::vector<EntityId> ids;
+    t.forEachOp([&](std::uint32_t index, const Operation& op) {
+        ids.push_back(op.type == OpType::SetField || op.type == OpType::CreateAnnotation ? op.target
+                                                                                          : t.header().opId(index));
+    });
+    return ids;
+}
+
 } // namespace
 
-EditorSession::EditorSession(UserId userId, QString displayName, QObject* parent)
-    : QObject(parent), m_user(userId), m_name(std::move(displayName))
+Rgba Profile::defaultColor(UserId user)
 {
+    // Golden-ratio steps around the hue circle keep neighbouring ids apart; saturation and
+    // value stay where the colour reads on the dark background and under white text.
+    const double hue = std::fmod(double(user % 100'003) * 0.618033988749895, 1.0);
+    const QColor c = QColor::fromHsvF(float(hue), 0.65f, 0.95f);
+    return (Rgba(c.red()) << 24) | (Rgba(c.green()) << 16) | (Rgba(c.blue()) << 8) | 0xffu;
+}
+
+EditorSession::EditorSession(Profile profile, QObject* parent) : QObject(parent), m_profile(std::move(profile))
+{
+    if (m_profile.color == 0)
+        m_profile.color = Profile::defaultColor(m_profile.user);
     resetDocument();
 }
 
@@ -35,9 +65,14 @@ EditorSession::~EditorSession()
     leave();
 }
 
-void EditorSession::resetDocument()
+void EditorSession::resetDocument(std::unique_ptr<GraphDocument> document)
 {
-    m_document = std::make_unique<GraphDocument>(newReplicaId(), m_user);
+    m_undo.reset();
+    m_document = document ? std::move(document) : std::make_unique<GraphDocument>(newReplicaId(), m_profile.user);
+    m_undo = std::make_unique<UndoHistory>(*m_document);
+    m_selection.clear();
+    Q_EMIT selectionChanged();
+    Q_EMIT undoStateChanged();
 }
 
 quint16 EditorSession::hostedPort() const
@@ -45,9 +80,31 @@ quint16 EditorSession::hostedPort() const
     return m_server ? m_server->port() : 0;
 }
 
+void EditorSession::setFilePath(const QString& path)
+{
+    m_filePath = path;
+    Q_EMIT statusChanged();
+}
+
+void EditorSession::setProfile(const Profile& profile)
+{
+    m_profile = profile;
+    if (m_profile.color == 0)
+        m_profile.color = Profile::defaultColor(m_profile.user);
+    Q_EMIT statusChanged();
+}
+
+void EditorSession::setModified(bool modified)
+{
+    if (m_modified == modified)
+        return;
+    m_modified = modified;
+    Q_EMIT modifiedChanged(modified);
+}
+
 bool EditorSession::openFile(const QString& path, QString* error)
 {
-    auto next = std::make_unique<GraphDocument>(newReplicaId(), m_user);
+    auto next = std::make_unique<GraphDocument>(newReplicaId(), m_profile.user);
     try {
         importGraphFile(*next, path.toStdString());
     } catch (const std::exception& e) {
@@ -55,18 +112,31 @@ bool EditorSession::openFile(const QString& path, QString* error)
             *error = QString::fromStdString(e.what());
         return false;
     }
+    adoptDocument(std::move(next), path);
+    return true;
+}
+
+void EditorSession::newDocument()
+{
+    adoptDocument(nullptr, QString());
+}
+
+void EditorSession::adoptDocument(std::unique_ptr<GraphDocument> document, const QString& filePath)
+{
     leave();
-    m_document = std::move(next);
+    resetDocument(std::move(document));
+    m_filePath = filePath;
+    setModified(false);
     Q_EMIT documentReset();
     Q_EMIT statusChanged();
-    return true;
 }
 
 bool EditorSession::host(const QString& file, const HostOptions& options, QString* error)
 {
     if (!file.isEmpty() && formatFromPath(file.toStdString()) == GraphFormat::Unknown) {
         if (error)
-            *error = QStringLiteral("cannot tell the format of '%1' from its extension").arg(file);
+            *error = QStringLiteral("cannot tell the format of '%1' from its extension (%2)")
+                         .arg(file, QString::fromStdString(supportedFormatsText()));
         return false;
     }
     if (!file.isEmpty() && !QFileInfo::exists(file)) {
@@ -74,33 +144,42 @@ bool EditorSession::host(const QString& file, const HostOptions& options, QStrin
             *error = QStringLiteral("%1: no such file").arg(file);
         return false;
     }
+    // Hosting what is open: the room starts from the open document's graph.
+    std::optional<GraphData> current;
+    if (file.isEmpty() && !m_client && m_document->entityCount() > 0)
+        current = exportGraphData(*m_document);
+    const QString room = roomNameFor(file.isEmpty() ? m_filePath : file);
     leave();
     net::ServerOptions so;
     so.bind = options.bind;
     so.port = options.port;
     so.dataDir = options.dataDir;
-    auto server = std::make_unique<net::SyncServer>(so);
+    auto server = std::make_unique<HostedServer>();
     QString why;
-    if (!server->start(&why)) {
+    if (!server->start(so, &why)) {
         if (error)
-            *error = QStringLiteral("cannot host: %1").arg(why);
+            *error = QStringLiteral("cannot host on port %1: %2").arg(options.port).arg(why);
         return false;
     }
     m_server = std::move(server);
-    const QString room = roomNameFor(file);
     const bool exists = QFileInfo::exists(net::RoomStore::roomsDir(options.dataDir) + QLatin1Char('/') + room
                                           + QStringLiteral(".sqlite"));
     m_importOnCreate = exists ? QString() : file;
+    if (!exists)
+        m_uploadOnCreate = std::move(current);
+    if (!file.isEmpty())
+        m_filePath = file;
     resetDocument();
     Q_EMIT documentReset();
+    if (exists)
+        Q_EMIT notice(tr("Continuing the hosted room '%1' as it was left").arg(room));
     net::SyncClientOptions co;
+    // The host's own connection goes through loopback; others use this machine's address.
     co.url = QUrl(QStringLiteral("ws://127.0.0.1:%1/rooms/%2").arg(m_server->port()).arg(room));
-    co.displayName = m_name.toStdString();
     co.createRoom = !exists;
     co.role = net::protocol::Role::Owner;
     co.recreateIfGone = false;
     co.watchNetwork = false; // the server is in this process
-    // The host's own connection goes through loopback; others use this machine's address.
     startClient(co);
     return true;
 }
@@ -116,10 +195,10 @@ bool EditorSession::join(const QUrl& url, const QString& accessKey, QString* err
     }
     leave();
     resetDocument();
+    m_filePath.clear();
     Q_EMIT documentReset();
     net::SyncClientOptions co;
     co.url = url;
-    co.displayName = m_name.toStdString();
     co.accessKey = accessKey;
     startClient(co);
     return true;
@@ -127,6 +206,8 @@ bool EditorSession::join(const QUrl& url, const QString& accessKey, QString* err
 
 void EditorSession::startClient(net::SyncClientOptions options)
 {
+    options.displayName = m_profile.name.toStdString();
+    options.color = m_profile.color;
     m_url = options.url;
     m_client = std::make_unique<net::SyncClient>(*m_document, std::move(options));
     net::SyncClient* c = m_client.get();
@@ -136,13 +217,29 @@ void EditorSession::startClient(net::SyncClientOptions options)
             // Hosting a new room: the file becomes its first transaction (one undo step).
             const QString file = std::exchange(m_importOnCreate, QString());
             Transaction t;
+            std::vector<LocalChange> changes;
             try {
-                importGraphFile(*m_document, file.toStdString(), &t);
+                importGraphFile(*m_document, file.toStdString(), &t, &changes);
             } catch (const std::exception& e) {
                 Q_EMIT message(QString::fromStdString(e.what()));
             }
-            if (t.header().opCount > 0)
+            if (t.header().opCount > 0) {
+                m_undo->record(changes, tr("Import %1").arg(QFileInfo(file).fileName()).toStdString());
                 m_client->submit(t);
+                Q_EMIT undoStateChanged();
+            }
+            Q_EMIT documentReset();
+        } else if (state == net::SyncClient::State::Online && m_uploadOnCreate) {
+            const GraphData graph = std::move(*m_uploadOnCreate);
+            m_uploadOnCreate.reset();
+            TransactionBuilder b = m_document->begin();
+            ImportSink sink(b);
+            graph.replay(sink);
+            std::vector<LocalChange> changes;
+            const Transaction t = m_document->commit(b, &changes);
+            m_undo->record(changes, "Host the open graph");
+            m_client->submit(t);
+            Q_EMIT undoStateChanged();
             Q_EMIT documentReset();
         }
         Q_EMIT statusChanged();
@@ -151,42 +248,104 @@ void EditorSession::startClient(net::SyncClientOptions options)
         Q_EMIT message(text);
         Q_EMIT statusChanged();
     });
-    connect(c, &net::SyncClient::peerJoined, this, &EditorSession::statusChanged);
-    connect(c, &net::SyncClient::peerLeft, this, &EditorSession::statusChanged);
+    connect(c, &net::SyncClient::transactionRefused, this, [this](OpId, int, const QString& text) {
+        Q_EMIT notice(tr("The room refused an edit: %1").arg(text));
+    });
+    connect(c, &net::SyncClient::peerJoined, this, [this](const net::PeerInfo& peer) {
+        Q_EMIT notice(tr("%1 joined%2").arg(peer.name, peer.inVr ? tr(" in VR") : QString()));
+        Q_EMIT peersChanged();
+        Q_EMIT statusChanged();
+    });
+    connect(c, &net::SyncClient::peerLeft, this, [this](const net::PeerInfo& peer, net::protocol::LeaveReason) {
+        Q_EMIT notice(tr("%1 left").arg(peer.name));
+        Q_EMIT peersChanged();
+        Q_EMIT presenceMoved();
+        Q_EMIT statusChanged();
+    });
+    connect(c, &net::SyncClient::peerChanged, this, [this] {
+        Q_EMIT peersChanged();
+        Q_EMIT presenceMoved();
+    });
+    connect(c, &net::SyncClient::presenceReceived, this, &EditorSession::presenceMoved);
+    connect(c, &net::SyncClient::transientPositionsChanged, this, &EditorSession::presenceMoved);
+    connect(c, &net::SyncClient::roleChanged, this, &EditorSession::statusChanged);
+    connect(c, &net::SyncClient::downloadProgress, this, [this](quint64 done, quint64 total) {
+        Q_EMIT transferProgress(tr("Receiving the room"), done, total);
+    });
+    connect(c, &net::SyncClient::uploadProgress, this, [this](quint64 done, quint64 total) {
+        Q_EMIT transferProgress(tr("Sending"), done, total);
+    });
     connect(c, &net::SyncClient::roundTripTimeMeasured, this, &EditorSession::statusChanged);
+    connect(c, &net::SyncClient::conflictsDetected, this, [this](const std::vector<Conflict>& found) {
+        std::set<UserId> by;
+        for (const Conflict& k : found)
+            by.insert(k.byUser);
+        QStringList names;
+        for (UserId u : by)
+            names << userName(u);
+        const QString text = found.size() == 1
+            ? tr("%1 changed the %2 you had just set").arg(names.join(QStringLiteral(", ")),
+                                                          QString::fromStdString(found.front().field.toString()))
+            : tr("%1 changed %2 values you had just set").arg(names.join(QStringLiteral(", "))).arg(found.size());
+        Q_EMIT conflicts(found, text);
+    });
     c->start();
     Q_EMIT statusChanged();
+    Q_EMIT peersChanged();
 }
 
 void EditorSession::leave()
 {
+    const bool wasInRoom = m_client || m_server;
     if (m_client) {
         m_client->disconnect(this);
         m_client->stop();
         m_client.reset();
     }
-    if (m_server) {
-        m_server.reset(); // commits what is pending
-    }
+    m_server.reset(); // commits what is pending, on the server's thread
     m_url.clear();
     m_importOnCreate.clear();
+    m_uploadOnCreate.reset();
+    if (wasInRoom) {
+        Q_EMIT peersChanged();
+        Q_EMIT presenceMoved();
+    }
     Q_EMIT statusChanged();
 }
 
-Transaction EditorSession::commit(TransactionBuilder& builder)
+// ---- editing --------------------------------------------------------------------------------
+
+void EditorSession::send(const Transaction& t)
 {
+    setModified(true);
     if (m_client)
-        return m_client->commit(builder); // which reports the change (documentChanged)
-    Transaction t = m_document->commit(builder);
+        m_client->submit(t); // which reports the change (documentChanged, Source::Local)
+    else
+        reportLocal(t);
+    Q_EMIT undoStateChanged();
+}
+
+void EditorSession::reportLocal(const Transaction& t)
+{
     net::DocumentChange change;
     change.source = net::DocumentChange::Source::Local;
-    t.forEachOp([&](std::uint32_t index, const Operation& op) {
-        change.entities.push_back(op.type == OpType::SetField || op.type == OpType::CreateAnnotation
-                                      ? op.target
-                                      : t.header().opId(index));
-    });
+    change.entities = touchedEntities(t);
+    change.positionsOnly = false;
     onDocumentChanged(change);
+}
+
+Transaction EditorSession::commit(TransactionBuilder& builder, const QString& description)
+{
+    Transaction t = m_undo->commit(builder, description.toStdString());
+    send(t);
     return t;
+}
+
+void EditorSession::submitApplied(const Transaction& transaction, const std::vector<LocalChange>& changes,
+                                  const QString& description)
+{
+    m_undo->record(changes, description.toStdString());
+    send(transaction);
 }
 
 EntityId EditorSession::addNode(Vec3 position, const std::string& label)
@@ -199,14 +358,143 @@ EntityId EditorSession::addNode(Vec3 position, const std::string& label)
     name.ref.field = Field::Label;
     name.value = Value(label);
     const EntityId id = b.createNode({at, name});
-    commit(b);
+    commit(b, tr("Add Node"));
     return id;
 }
 
+std::optional<EntityId> EditorSession::connectNodes(EntityId source, EntityId target, bool directed)
+{
+    if (source == target || !m_document->isVisible(source) || !m_document->isVisible(target))
+        return std::nullopt;
+    TransactionBuilder b = m_document->begin();
+    const EntityId id = b.createEdge(source, target, directed);
+    commit(b, tr("Connect"));
+    return id;
+}
+
+void EditorSession::deleteEntities(const std::vector<EntityId>& ids)
+{
+    TransactionBuilder b = m_document->begin();
+    for (const EntityId id : ids)
+        if (m_document->isVisible(id))
+            m_document->set(b, id, ref(Field::Exists), Value(false));
+    if (b.opCount() == 0)
+        return;
+    commit(b, ids.size() == 1 ? tr("Delete") : tr("Delete %1 Items").arg(ids.size()));
+}
+
+void EditorSession::setField(const std::vector<EntityId>& ids, const FieldRef& field, const Value& value,
+                             const QString& description)
+{
+    TransactionBuilder b = m_document->begin();
+    for (const EntityId id : ids) {
+        const GraphDocument::Entity* e = m_document->entity(id);
+        if (!e || !m_document->isVisible(*e) || m_document->value(*e, field) == value)
+            continue;
+        m_document->set(b, id, field, value);
+    }
+    if (b.opCount() > 0)
+        commit(b, description);
+}
+
+void EditorSession::moveNodes(const std::vector<std::pair<EntityId, Vec3>>& positions)
+{
+    TransactionBuilder b = m_document->begin();
+    for (const auto& [id, at] : positions)
+        if (m_document->isVisible(id))
+            m_document->set(b, id, ref(Field::Position), Value(at));
+    if (b.opCount() > 0)
+        commit(b, positions.size() == 1 ? tr("Move Node") : tr("Move %1 Nodes").arg(positions.size()));
+}
+
+void EditorSession::restoreMine(const std::vector<Conflict>& found)
+{
+    TransactionBuilder b = m_document->begin();
+    for (const Conflict& k : found)
+        if (m_document->entity(k.entity))
+            m_document->set(b, k.entity, k.field, k.mine);
+    if (b.opCount() > 0)
+        commit(b, tr("Restore Mine"));
+}
+
+void EditorSession::undo()
+{
+    afterUndoRedo(m_undo->undo(), true);
+}
+
+void EditorSession::redo()
+{
+    afterUndoRedo(m_undo->redo(), false);
+}
+
+void EditorSession::afterUndoRedo(std::optional<UndoOutcome> outcome, bool undo)
+{
+    if (!outcome)
+        return;
+    if (outcome->transaction)
+        send(*outcome->transaction);
+    const QString what = undo ? tr("Undo") : tr("Redo");
+    if (!outcome->skipped.empty()) {
+        // Someone else wrote these since: they keep their values (never clobbered).
+        std::set<UserId> by;
+        for (const SkippedField& f : outcome->skipped)
+            by.insert(f.byUser);
+        QStringList names;
+        for (UserId u : by)
+            names << userName(u);
+        Q_EMIT notice(tr("%1 %2: %3 value(s) left as %4 set them since")
+                          .arg(what, QString::fromStdString(outcome->description))
+                          .arg(outcome->skipped.size())
+                          .arg(names.join(QStringLiteral(", "))));
+    }
+    Q_EMIT undoStateChanged();
+}
+
+// ---- selection ------------------------------------------------------------------------------
+
+void EditorSession::setSelection(std::vector<EntityId> ids)
+{
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    if (ids == m_selection)
+        return;
+    m_selection = std::move(ids);
+    if (m_client)
+        m_client->setSelection(m_selection);
+    Q_EMIT selectionChanged();
+}
+
+void EditorSession::pruneSelection()
+{
+    std::vector<EntityId> kept;
+    for (const EntityId id : m_selection)
+        if (m_document->isVisible(id))
+            kept.push_back(id);
+    if (kept.size() != m_selection.size())
+        setSelection(std::move(kept));
+}
+
+QString EditorSession::userName(UserId user) const
+{
+    if (user == m_profile.user)
+        return tr("you");
+    if (m_client)
+        for (const auto& [index, peer] : m_client->peers())
+            if (peer.user == user)
+                return peer.name;
+    return tr("someone");
+}
+
+// ---- news from the document -----------------------------------------------------------------
+
 void EditorSession::onDocumentChanged(const net::DocumentChange& change)
 {
+    if (change.source == net::DocumentChange::Source::Remote || change.source == net::DocumentChange::Source::Snapshot)
+        setModified(true);
     if (change.everything) {
         Q_EMIT documentReset();
+        pruneSelection();
+        Q_EMIT documentEdited();
         return;
     }
     std::vector<EntityId> nodes, edges;
@@ -223,6 +511,9 @@ void EditorSession::onDocumentChanged(const net::DocumentChange& change)
         Q_EMIT nodesChanged(nodes);
     if (!edges.empty())
         Q_EMIT edgesChanged(edges);
+    if (!change.positionsOnly)
+        pruneSelection();
+    Q_EMIT documentEdited();
 }
 
 QString EditorSession::statusText() const
@@ -231,22 +522,30 @@ QString EditorSession::statusText() const
                                .arg(m_document->count(EntityKind::Node))
                                .arg(m_document->count(EntityKind::Edge));
     if (!m_client)
-        return counts;
+        return (m_filePath.isEmpty() ? tr("not shared") : QFileInfo(m_filePath).fileName() + tr(" · not shared"))
+            + QStringLiteral(" · ") + counts;
     QString state;
     switch (m_client->state()) {
-    case net::SyncClient::State::Offline: state = QStringLiteral("offline"); break;
-    case net::SyncClient::State::Connecting: state = QStringLiteral("connecting"); break;
-    case net::SyncClient::State::Resyncing: state = QStringLiteral("catching up"); break;
-    case net::SyncClient::State::Online: state = QStringLiteral("online"); break;
+    case net::SyncClient::State::Offline:
+        state = m_client->lastError().isEmpty() ? tr("offline") : tr("offline: %1").arg(m_client->lastError());
+        break;
+    case net::SyncClient::State::Connecting: state = tr("connecting"); break;
+    case net::SyncClient::State::Resyncing: state = tr("catching up"); break;
+    case net::SyncClient::State::Online: state = tr("online"); break;
     case net::SyncClient::State::Reconnecting:
-        state = QStringLiteral("reconnecting at %1").arg(m_client->nextRetry().toString(QStringLiteral("HH:mm:ss")));
+        state = tr("reconnecting at %1 (editing goes on)")
+                    .arg(m_client->nextRetry().toString(QStringLiteral("HH:mm:ss")));
         break;
     }
-    QString where = m_server ? QStringLiteral("hosting ws://THIS-MACHINE:%1%2").arg(m_server->port()).arg(m_url.path())
-                             : m_url.toString();
-    QString text = QStringLiteral("%1 · %2 · %3 here").arg(where, state).arg(m_client->peers().size() + 1);
+    const QString where = m_server ? tr("hosting ws://THIS-MACHINE:%1%2").arg(m_server->port()).arg(m_url.path())
+                                   : m_url.toString();
+    QString text = QStringLiteral("%1 · %2 · %3").arg(where, state, tr("%n here", nullptr, int(m_client->peers().size() + 1)));
+    if (m_client->role() == net::protocol::Role::Viewer)
+        text += tr(" · viewer (read only)");
     if (m_client->roundTripTimes().count() > 0)
-        text += QStringLiteral(" · round trip %1 ms").arg(m_client->roundTripTimes().median(), 0, 'f', 1);
+        text += tr(" · round trip %1 ms").arg(m_client->roundTripTimes().median(), 0, 'f', 1);
+    if (m_client->pendingCount() > 0)
+        text += tr(" · %n edit(s) not yet stored", nullptr, int(m_client->pendingCount()));
     return text + QStringLiteral(" · ") + counts;
 }
 

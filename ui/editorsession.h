@@ -1,7 +1,9 @@
 #pragma once
 
+#include "graphdata.h"
 #include "graphdocument.h"
 #include "syncclient.h"
+#include "undohistory.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -9,17 +11,28 @@
 #include <QUrl>
 
 #include <memory>
+#include <optional>
 #include <vector>
-
-namespace constellate::net {
-class SyncServer;
-}
 
 namespace constellate::ui {
 
+class HostedServer;
+
+/// Who this editor's user is in a room: what the profile remembers (QSettings).
+struct Profile {
+    UserId user = 0;
+    QString name;
+    Rgba color = 0;
+    /// A colour from the user id, for a profile that has not chosen one: well apart hues,
+    /// the same for the same user on every machine.
+    static Rgba defaultColor(UserId user);
+};
+
 /// What one editor window edits: a GraphDocument, alone (a file) or in a room (joined, or
-/// hosted: the sync server runs inside the editor and this editor joins it like any other).
-/// The window and its view listen to its signals; tests drive it without a window.
+/// hosted: the sync server runs inside the editor, on a thread of its own, and this editor
+/// joins it like any other). It keeps the user's undo history and selection, and turns
+/// the network's news into signals the window and its view listen to. Tests drive it
+/// without a window. Lives on the UI thread, like the document.
 class EditorSession : public QObject {
     Q_OBJECT
 public:
@@ -29,8 +42,8 @@ public:
         QString dataDir;                ///< the hosted rooms' SQLite files
     };
 
-    /// `userId`: the profile's (identity.h); the replica is new for each session.
-    explicit EditorSession(UserId userId, QString displayName, QObject* parent = nullptr);
+    /// The replica is new for each document.
+    explicit EditorSession(Profile profile, QObject* parent = nullptr);
     ~EditorSession() override;
 
     GraphDocument& document() { return *m_document; }
@@ -41,48 +54,117 @@ public:
     quint16 hostedPort() const;
     /// The room's address (ws://...), empty when not in one.
     QUrl roomUrl() const { return m_url; }
+    /// The file this document came from or was saved to (empty: none).
+    QString filePath() const { return m_filePath; }
+    void setFilePath(const QString& path);
+    const Profile& profile() const { return m_profile; }
+    /// A new name or colour: told to the room on the next join (the protocol sends both
+    /// in HELLO), kept for later sessions by the caller.
+    void setProfile(const Profile& profile);
 
     /// Opens a graph file alone (no room). False with `error` set on a bad file; the
     /// current document stays then.
     bool openFile(const QString& path, QString* error);
+    /// Replaces the document with an empty one, alone (File > New).
+    void newDocument();
+    /// Adopts `document` (loaded elsewhere: a file task, a recovery) as the document,
+    /// alone.
+    void adoptDocument(std::unique_ptr<GraphDocument> document, const QString& filePath);
     /// Starts the server in this process and joins the room named after `file` (its base
     /// name), creating it from the file the first time; later hosts of the same file with
-    /// the same data directory continue the room as it was. An empty `file` hosts an
-    /// empty room "untitled".
+    /// the same data directory continue the room as it was. An empty `file` hosts the
+    /// current document as the room "untitled" (or the file's name, if it has one).
     bool host(const QString& file, const HostOptions& options, QString* error);
-    /// Joins a room at ws://HOST:PORT/rooms/NAME.
+    /// Joins a room at ws://HOST:PORT/rooms/NAME (or wss://).
     bool join(const QUrl& url, const QString& accessKey, QString* error);
     /// Leaves the room (and stops the server when hosting); the document stays, alone.
     void leave();
 
-    /// An edit of this user: applied at once, and sent when in a room.
-    Transaction commit(TransactionBuilder& builder);
-    /// Adds a node at `position` (one undoable transaction).
+    /// False for a viewer of a room (the server would refuse their edits).
+    bool canEdit() const { return !m_client || m_client->role() != net::protocol::Role::Viewer; }
+
+    // ---- editing: every method is one undo step, applied at once, sent when in a room ----
+    /// Commits a transaction the caller built on document().begin() as one undo step.
+    Transaction commit(TransactionBuilder& builder, const QString& description);
+    /// A transaction already applied to the document elsewhere (an import task): sent and
+    /// recorded as one undo step.
+    void submitApplied(const Transaction& transaction, const std::vector<LocalChange>& changes,
+                       const QString& description);
     EntityId addNode(Vec3 position, const std::string& label);
+    /// An edge from `source` to `target` (nothing when they are the same or one is gone).
+    std::optional<EntityId> connectNodes(EntityId source, EntityId target, bool directed);
+    /// Deletes the entities (a node's edges disappear with it).
+    void deleteEntities(const std::vector<EntityId>& ids);
+    /// Writes a field of several entities in one step ("Change Color").
+    void setField(const std::vector<EntityId>& ids, const FieldRef& field, const Value& value,
+                  const QString& description);
+    /// The end of a drag: the final positions, one undo step.
+    void moveNodes(const std::vector<std::pair<EntityId, Vec3>>& positions);
+    /// Writes back this user's values that others replaced (a conflict notice's "Restore
+    /// mine"): one undo step.
+    void restoreMine(const std::vector<Conflict>& conflicts);
+
+    bool canUndo() const { return m_undo->canUndo(); }
+    bool canRedo() const { return m_undo->canRedo(); }
+    QString undoText() const { return QString::fromStdString(m_undo->undoText()); }
+    QString redoText() const { return QString::fromStdString(m_undo->redoText()); }
+    void undo();
+    void redo();
+
+    // ---- selection (this user's; told to the room as presence) ---------------------------
+    const std::vector<EntityId>& selection() const { return m_selection; }
+    void setSelection(std::vector<EntityId> ids);
+    /// The display name of a user of this document (a peer's, or "you"); for notices.
+    QString userName(UserId user) const;
 
     /// One line for a status bar: where, connection state, people, round trip.
     QString statusText() const;
+    /// True when the document changed since it was last saved or opened.
+    bool isModified() const { return m_modified; }
+    void setModified(bool modified);
 
 Q_SIGNALS:
     void documentReset();
     void nodesChanged(const std::vector<EntityId>& ids);
     void edgesChanged(const std::vector<EntityId>& ids);
+    /// Any change of the document (after nodesChanged/edgesChanged).
+    void documentEdited();
     void statusChanged();
-    /// Something the user must read (a refused join, a lost room).
+    void selectionChanged();
+    void undoStateChanged();
+    void modifiedChanged(bool modified);
+    /// Something the user must read (a refused join, a lost room): a dialog.
     void message(const QString& text);
+    /// Something worth a glance (someone joined, an undo skipped a field): a passing notice.
+    void notice(const QString& text);
+    /// Another user's write replaced some of this user's (offer "Restore mine").
+    void conflicts(const std::vector<constellate::Conflict>& conflicts, const QString& text);
+    void peersChanged();
+    /// A remote cursor, VR pose or drag moved: redraw.
+    void presenceMoved();
+    /// A large room arriving (joining) or a large edit leaving: bytes so far of `total`.
+    void transferProgress(const QString& what, quint64 done, quint64 total);
 
 private:
     void startClient(net::SyncClientOptions options);
     void onDocumentChanged(const net::DocumentChange& change);
-    void resetDocument();
+    void reportLocal(const Transaction& t);
+    void send(const Transaction& t);
+    void resetDocument(std::unique_ptr<GraphDocument> document = nullptr);
+    void afterUndoRedo(std::optional<UndoOutcome> outcome, bool undo);
+    void pruneSelection();
 
-    UserId m_user;
-    QString m_name;
+    Profile m_profile;
     std::unique_ptr<GraphDocument> m_document;
-    std::unique_ptr<net::SyncServer> m_server;
+    std::unique_ptr<UndoHistory> m_undo;
+    std::unique_ptr<HostedServer> m_server;
     std::unique_ptr<net::SyncClient> m_client;
     QUrl m_url;
+    QString m_filePath;
     QString m_importOnCreate; ///< hosting a new room: the file imported once it exists
+    std::optional<GraphData> m_uploadOnCreate; ///< hosting a new room from the open document
+    std::vector<EntityId> m_selection;
+    bool m_modified = false;
 };
 
 } // namespace constellate::ui

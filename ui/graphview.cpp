@@ -1,20 +1,62 @@
 #include "graphview.h"
 
+#include "editorsession.h"
+#include "remotepresence.h"
 #include "scenerenderer.h"
 
 #include <QKeyEvent>
 #include <QMouseEvent>
+#include <QPainter>
+#include <QTimer>
 #include <QWheelEvent>
 
+#include <glm/gtc/quaternion.hpp>
+
+#include <algorithm>
 #include <cmath>
 
 namespace constellate::ui {
 
 namespace {
+
 constexpr float RadiansPerPixel = 0.008f;
+constexpr float KeyOrbitRadians = 0.05f;
+constexpr int DragThresholdPixels = 4;
+constexpr float EdgePickPixels = 4.0f;
+/// How long after the last presence news the view keeps redrawing: the smoothing shows
+/// samples RemotePresence::delayMs() late, so the motion goes on that long after them.
+constexpr int PresenceTailMs = 400;
+
+glm::vec3 toGlm(Vec3 v)
+{
+    return {v.x, v.y, v.z};
+}
+
+Vec3 toVec3(glm::vec3 v)
+{
+    return {v.x, v.y, v.z};
+}
+
+glm::quat toGlm(net::protocol::Quat q)
+{
+    return glm::quat(q.w, q.x, q.y, q.z);
+}
+
+/// Where a ray meets a plane (nullopt: parallel, or behind the ray's origin).
+std::optional<glm::vec3> intersectPlane(const render::Ray& ray, glm::vec3 point, glm::vec3 normal)
+{
+    const float d = glm::dot(ray.direction, normal);
+    if (std::abs(d) < 1e-6f)
+        return std::nullopt;
+    const float t = glm::dot(point - ray.origin, normal) / d;
+    if (t < 0.0f)
+        return std::nullopt;
+    return ray.at(t);
+}
+
 } // namespace
 
-GraphView::GraphView(QWidget* parent) : QOpenGLWidget(parent)
+GraphView::GraphView(EditorSession& session, QWidget* parent) : QOpenGLWidget(parent), m_session(session)
 {
     QSurfaceFormat format;
     format.setVersion(3, 3);
@@ -23,7 +65,34 @@ GraphView::GraphView(QWidget* parent) : QOpenGLWidget(parent)
     format.setSamples(4);
     setFormat(format);
     setFocusPolicy(Qt::StrongFocus);
+    setMouseTracking(true); // hover and the cursor others see
     setMinimumSize(320, 240);
+
+    m_presenceTimer = new QTimer(this);
+    m_presenceTimer->setInterval(16);
+    connect(m_presenceTimer, &QTimer::timeout, this, [this] {
+        if (net::RemotePresence::nowMs() > m_presenceUntilMs)
+            m_presenceTimer->stop();
+        update();
+    });
+
+    connect(&m_session, &EditorSession::documentReset, this, [this] {
+        m_document = &m_session.document();
+        m_remotelyDragged.clear();
+        documentReset();
+        frameAll();
+    });
+    connect(&m_session, &EditorSession::nodesChanged, this, &GraphView::nodesChanged);
+    connect(&m_session, &EditorSession::edgesChanged, this, &GraphView::edgesChanged);
+    connect(&m_session, &EditorSession::selectionChanged, this, &GraphView::selectionChanged);
+    connect(&m_session, &EditorSession::presenceMoved, this, &GraphView::presenceMoved);
+    connect(&m_session, &EditorSession::peersChanged, this, [this] {
+        if (m_following && (!m_session.client() || !m_session.client()->peers().count(*m_following)))
+            follow(std::nullopt);
+        update();
+    });
+    m_document = &m_session.document();
+    documentReset();
 }
 
 GraphView::~GraphView()
@@ -34,18 +103,33 @@ GraphView::~GraphView()
     doneCurrent();
 }
 
-void GraphView::setDocument(const GraphDocument* document)
+void GraphView::setTool(Tool tool)
 {
-    m_document = document;
-    documentReset();
-    frameAll();
+    if (m_tool == tool)
+        return;
+    if (m_gesture == Gesture::MoveNodes)
+        finishMove(false);
+    m_gesture = Gesture::None;
+    m_tool = tool;
+    setCursor(tool == Tool::Select ? Qt::ArrowCursor : Qt::CrossCursor);
+    Q_EMIT toolChanged(tool);
+    update();
 }
+
+// ---- the document ---------------------------------------------------------------------------
 
 void GraphView::nodesChanged(const std::vector<EntityId>& ids)
 {
     if (!m_document)
         return;
     m_scene.updateNodes(*m_document, ids);
+    // A committed position ends someone's drag of that node; a node we are moving keeps
+    // the position of our drag until we release it.
+    for (const EntityId id : ids)
+        m_remotelyDragged.erase(id);
+    if (m_gesture == Gesture::MoveNodes)
+        m_scene.overridePositions(m_moveNow);
+    applyRemoteDrags();
     update();
 }
 
@@ -59,25 +143,134 @@ void GraphView::edgesChanged(const std::vector<EntityId>& ids)
 
 void GraphView::documentReset()
 {
+    if (m_gesture == Gesture::MoveNodes || m_gesture == Gesture::Connect)
+        m_gesture = Gesture::None;
     if (m_document)
         m_scene.rebuild(*m_document);
     else
         m_scene = render::RenderScene();
+    m_hovered.reset();
+    m_hoveredEdge.reset();
+    // Remote cursors in proportion with the nodes they point at: half a typical node.
+    std::vector<float> radii;
+    for (const render::NodeInstance& n : m_scene.nodes())
+        radii.push_back(n.radius);
+    if (!radii.empty()) {
+        std::nth_element(radii.begin(), radii.begin() + std::ptrdiff_t(radii.size() / 2), radii.end());
+        m_cursorScale = std::max(radii[radii.size() / 2], 1e-3f) * 2.0f;
+    }
+    applyRemoteDrags();
     update();
 }
 
 void GraphView::frameAll()
 {
     m_framePending = width() <= 0 || height() <= 0;
-    if (!m_framePending)
+    if (!m_framePending) {
         m_camera.frame(m_scene.bounds(), aspect());
-    update();
+        cameraChanged();
+    }
+}
+
+void GraphView::frameSelection()
+{
+    const render::Sphere bounds = m_scene.bounds(m_session.selection());
+    if (bounds.radius <= 0.0f) {
+        frameAll();
+        return;
+    }
+    m_camera.frame(bounds, aspect());
+    cameraChanged();
 }
 
 float GraphView::aspect() const
 {
     return height() > 0 ? float(width()) / float(height()) : 1.0f;
 }
+
+void GraphView::cameraChanged()
+{
+    if (net::SyncClient* c = m_session.client()) {
+        net::protocol::View v;
+        v.eye = toVec3(m_camera.eyePosition());
+        v.target = toVec3(m_camera.target());
+        c->setView(v);
+    }
+    update();
+}
+
+// ---- picking --------------------------------------------------------------------------------
+
+std::optional<EntityId> GraphView::nodeAt(QPoint pixel) const
+{
+    m_pick.update(m_scene);
+    const render::Ray ray = currentView().rayThroughPixel(glm::vec2(float(pixel.x()), float(pixel.y())), viewport());
+    if (const auto hit = m_pick.pick(ray))
+        return m_scene.nodeIds()[hit->index];
+    return std::nullopt;
+}
+
+std::optional<EntityId> GraphView::edgeAt(QPoint pixel) const
+{
+    m_edgePick.update(m_scene);
+    const auto hit = m_edgePick.pick(currentView(), glm::vec2(float(pixel.x()), float(pixel.y())), viewport(),
+                                     EdgePickPixels);
+    if (!hit)
+        return std::nullopt;
+    // Nodes are drawn over edges: a node hit nearer along the ray wins.
+    m_pick.update(m_scene);
+    const render::Ray ray = currentView().rayThroughPixel(glm::vec2(float(pixel.x()), float(pixel.y())), viewport());
+    if (const auto node = m_pick.pick(ray); node && node->distance < hit->distance)
+        return std::nullopt;
+    return m_scene.edgeIds()[hit->index];
+}
+
+std::optional<QPoint> GraphView::pixelOf(EntityId node) const
+{
+    const std::int64_t i = m_scene.nodeIndex(node);
+    if (i < 0)
+        return std::nullopt;
+    const glm::vec3 p = currentView().project(m_scene.nodes()[std::size_t(i)].position, viewport());
+    if (p.z < -1.0f || p.z > 1.0f)
+        return std::nullopt;
+    return QPoint(int(std::lround(p.x)), int(std::lround(p.y)));
+}
+
+Vec3 GraphView::pointAt(QPoint pixel) const
+{
+    const render::Ray ray = currentView().rayThroughPixel(glm::vec2(float(pixel.x()), float(pixel.y())), viewport());
+    const glm::vec3 normal = glm::normalize(m_camera.eyePosition() - m_camera.target());
+    if (const auto at = intersectPlane(ray, m_camera.target(), normal))
+        return toVec3(*at);
+    return toVec3(m_camera.target());
+}
+
+void GraphView::setHovered(std::optional<EntityId> node)
+{
+    if (node)
+        m_hoveredEdge.reset();
+    if (m_hovered == node)
+        return;
+    m_hovered = node;
+    update();
+}
+
+void GraphView::sendCursor(QPoint pixel)
+{
+    net::SyncClient* c = m_session.client();
+    if (!c)
+        return;
+    if (m_hovered) {
+        const std::int64_t i = m_scene.nodeIndex(*m_hovered);
+        if (i >= 0) {
+            c->setCursor(toVec3(m_scene.nodes()[std::size_t(i)].position));
+            return;
+        }
+    }
+    c->setCursor(pointAt(pixel));
+}
+
+// ---- GL -------------------------------------------------------------------------------------
 
 void GraphView::initializeGL()
 {
@@ -100,19 +293,216 @@ void GraphView::paintGL()
 {
     if (!m_renderer)
         return;
+    if (m_following)
+        jumpTo(*m_following);
+    updateOverlays();
     m_renderer->upload(m_scene);
     const qreal ratio = devicePixelRatioF();
     render::RenderTarget target;
     target.framebuffer = defaultFramebufferObject();
     target.width = int(std::lround(width() * ratio));
     target.height = int(std::lround(height() * ratio));
-    m_renderer->render(m_camera.view(aspect()), target);
+    m_renderer->render(currentView(), target);
+
+    // 2D overlays of a gesture in progress: the selection box, the edge being drawn.
+    if (m_gesture == Gesture::Box || m_gesture == Gesture::Connect) {
+        QPainter painter(this);
+        painter.setRenderHint(QPainter::Antialiasing);
+        if (m_gesture == Gesture::Box) {
+            const QRect box = QRect(m_pressAt, m_lastMouse).normalized();
+            painter.setPen(QPen(QColor(120, 180, 255), 1.0));
+            painter.setBrush(QColor(120, 180, 255, 40));
+            painter.drawRect(box);
+        } else if (m_pressNode) {
+            if (const auto from = pixelOf(*m_pressNode)) {
+                painter.setPen(QPen(QColor(255, 220, 120), 2.0, Qt::DashLine));
+                painter.drawLine(*from, m_connectTo);
+            }
+        }
+    }
 }
+
+// ---- presence -------------------------------------------------------------------------------
+
+void GraphView::presenceMoved()
+{
+    applyRemoteDrags();
+    m_presenceUntilMs = net::RemotePresence::nowMs() + PresenceTailMs;
+    if (!m_presenceTimer->isActive())
+        m_presenceTimer->start();
+    update();
+}
+
+void GraphView::applyRemoteDrags()
+{
+    net::SyncClient* c = m_session.client();
+    if (!m_document)
+        return;
+    std::vector<EntityId> ended;
+    std::vector<std::pair<EntityId, glm::vec3>> moved;
+    if (c) {
+        for (const auto& [id, t] : c->transientPositions()) {
+            if (m_gesture == Gesture::MoveNodes
+                && std::any_of(m_moveNow.begin(), m_moveNow.end(), [id = id](const auto& p) { return p.first == id; }))
+                continue; // ours wins on our screen while we hold it
+            moved.emplace_back(id, toGlm(t.position));
+        }
+    }
+    std::unordered_set<EntityId> now;
+    for (const auto& [id, p] : moved)
+        now.insert(id);
+    for (const EntityId id : m_remotelyDragged)
+        if (!now.count(id))
+            ended.push_back(id);
+    if (!ended.empty())
+        m_scene.updateNodes(*m_document, ended); // back to the document's position
+    if (!moved.empty())
+        m_scene.overridePositions(moved);
+    m_remotelyDragged = std::move(now);
+}
+
+void GraphView::follow(std::optional<net::protocol::PeerIndex> peer)
+{
+    if (m_following == peer)
+        return;
+    m_following = peer;
+    if (peer)
+        jumpTo(*peer);
+    Q_EMIT followingChanged();
+    update();
+}
+
+bool GraphView::jumpTo(net::protocol::PeerIndex peer)
+{
+    net::SyncClient* c = m_session.client();
+    if (!c)
+        return false;
+    const auto it = c->peers().find(peer);
+    if (it == c->peers().end())
+        return false;
+    if (it->second.view) {
+        const glm::vec3 eye = toGlm(it->second.view->eye);
+        const glm::vec3 target = toGlm(it->second.view->target);
+        if (glm::distance(eye, m_camera.eyePosition()) > 1e-4f || glm::distance(target, m_camera.target()) > 1e-4f) {
+            m_camera.lookFrom(eye, target);
+            update();
+        }
+        return true;
+    }
+    const auto now = net::RemotePresence::nowMs();
+    if (const auto cursor = c->remotePresence().cursor(peer, now)) {
+        m_camera.setTarget(toGlm(*cursor));
+        cameraChanged();
+        return true;
+    }
+    if (const auto pose = c->remotePresence().vrPose(peer, now)) {
+        net::protocol::Pose head = pose->head;
+        if (it->second.placement)
+            head = net::RemotePresence::toGraph(*it->second.placement, head);
+        m_camera.setTarget(toGlm(head.position));
+        cameraChanged();
+        return true;
+    }
+    return false;
+}
+
+void GraphView::selectionChanged()
+{
+    update();
+}
+
+void GraphView::updateOverlays()
+{
+    render::Highlights h;
+    h.selected = m_session.selection();
+    h.hoveredNode = m_hovered;
+    h.hoveredEdge = m_hoveredEdge;
+    std::vector<render::Avatar> avatars;
+    std::vector<render::TextItem> plates;
+    if (net::SyncClient* c = m_session.client()) {
+        const std::int64_t now = net::RemotePresence::nowMs();
+        for (const auto& [index, peer] : c->peers()) {
+            if (!peer.selection.empty())
+                h.remote.push_back({peer.color, peer.selection});
+            render::Avatar a;
+            a.color = peer.color;
+            bool shown = false;
+            if (const auto pose = c->remotePresence().vrPose(index, now)) {
+                const net::protocol::Placement placement = peer.placement.value_or(net::protocol::Placement {});
+                auto place = [&](const net::protocol::Pose& p) {
+                    const net::protocol::Pose g = net::RemotePresence::toGraph(placement, p);
+                    return render::Avatar::Pose {toGlm(g.position), toGlm(g.orientation)};
+                };
+                a.head = place(pose->head);
+                if (pose->left)
+                    a.leftHand = place(*pose->left);
+                if (pose->right)
+                    a.rightHand = place(*pose->right);
+                a.scale = placement.scale;
+                shown = true;
+            } else if (const auto cursor = c->remotePresence().cursor(index, now)) {
+                a.cursor = toGlm(*cursor);
+                a.scale = m_cursorScale;
+                shown = true;
+            }
+            const auto anchor = a.nameplateAnchor();
+            if (!shown || !anchor)
+                continue;
+            render::TextItem plate;
+            plate.anchor = *anchor;
+            plate.text = peer.name.toStdString();
+            if (peer.state == net::protocol::PresenceState::Away)
+                plate.text += " (away)";
+            plate.color = peer.color;
+            plates.push_back(std::move(plate));
+            avatars.push_back(std::move(a));
+        }
+    }
+    render::LabelHighlights labels;
+    labels.selected = h.selected;
+    labels.hovered = m_hovered.value_or(EntityId {});
+    m_renderer->setLabelHighlights(std::move(labels));
+    m_renderer->setHighlights(std::move(h));
+    m_renderer->setAvatars(std::move(avatars));
+    m_renderer->setTextItems(std::move(plates));
+}
+
+// ---- mouse and keys -------------------------------------------------------------------------
 
 void GraphView::mousePressEvent(QMouseEvent* event)
 {
-    m_lastMouse = event->position().toPoint();
+    const QPoint at = event->position().toPoint();
+    m_pressAt = at;
+    m_lastMouse = at;
+    m_pressModifiers = event->modifiers();
     event->accept();
+    if (m_gesture != Gesture::None)
+        return;
+    if (event->button() == Qt::RightButton) {
+        m_gesture = (event->modifiers() & Qt::ShiftModifier) ? Gesture::Pan : Gesture::Orbit;
+        return;
+    }
+    if (event->button() == Qt::MiddleButton) {
+        m_gesture = Gesture::Pan;
+        return;
+    }
+    if (event->button() != Qt::LeftButton)
+        return;
+    if (event->modifiers() & Qt::AltModifier) {
+        m_gesture = Gesture::Orbit;
+        return;
+    }
+    m_pressNode = nodeAt(at);
+    switch (m_tool) {
+    case Tool::Select: m_gesture = Gesture::Press; break;
+    case Tool::AddNode: m_gesture = Gesture::Press; break;
+    case Tool::Connect:
+        if (m_pressNode && m_session.canEdit()) {
+            m_gesture = Gesture::Connect;
+            m_connectTo = at;
+        }
+        break;
+    }
 }
 
 void GraphView::mouseMoveEvent(QMouseEvent* event)
@@ -120,14 +510,181 @@ void GraphView::mouseMoveEvent(QMouseEvent* event)
     const QPoint now = event->position().toPoint();
     const QPoint delta = now - m_lastMouse;
     m_lastMouse = now;
-    const bool pan = (event->buttons() & (Qt::RightButton | Qt::MiddleButton))
-        || ((event->buttons() & Qt::LeftButton) && (event->modifiers() & Qt::ShiftModifier));
-    if (pan)
-        m_camera.pan(glm::vec2(float(delta.x()), float(delta.y())), float(height()));
-    else if (event->buttons() & Qt::LeftButton)
-        m_camera.orbit(-float(delta.x()) * RadiansPerPixel, -float(delta.y()) * RadiansPerPixel);
-    else
+    switch (m_gesture) {
+    case Gesture::None: {
+        const auto node = nodeAt(now);
+        setHovered(node);
+        const auto edge = node ? std::nullopt : edgeAt(now);
+        if (edge != m_hoveredEdge) {
+            m_hoveredEdge = edge;
+            update();
+        }
+        sendCursor(now);
         return;
+    }
+    case Gesture::Orbit:
+        m_camera.orbit(-float(delta.x()) * RadiansPerPixel, -float(delta.y()) * RadiansPerPixel);
+        follow(std::nullopt);
+        cameraChanged();
+        return;
+    case Gesture::Pan:
+        m_camera.pan(glm::vec2(float(delta.x()), float(delta.y())), float(height()));
+        follow(std::nullopt);
+        cameraChanged();
+        return;
+    case Gesture::Press:
+        if ((now - m_pressAt).manhattanLength() < DragThresholdPixels)
+            return;
+        if (m_tool == Tool::Select && m_pressNode && m_session.canEdit()) {
+            beginMove(m_pressAt);
+            continueMove(now);
+        } else if (m_tool == Tool::Select) {
+            m_gesture = Gesture::Box;
+            update();
+        }
+        return;
+    case Gesture::MoveNodes:
+        continueMove(now);
+        return;
+    case Gesture::Box:
+        update();
+        return;
+    case Gesture::Connect:
+        m_connectTo = now;
+        setHovered(nodeAt(now));
+        update();
+        return;
+    }
+}
+
+void GraphView::mouseReleaseEvent(QMouseEvent* event)
+{
+    const QPoint at = event->position().toPoint();
+    event->accept();
+    const Gesture gesture = std::exchange(m_gesture, Gesture::None);
+    const bool add = m_pressModifiers & (Qt::ControlModifier | Qt::ShiftModifier);
+    switch (gesture) {
+    case Gesture::None:
+    case Gesture::Orbit:
+    case Gesture::Pan: break;
+    case Gesture::Press:
+        if (m_tool == Tool::AddNode && m_session.canEdit()) {
+            const EntityId id = m_session.addNode(pointAt(at), "new node");
+            m_session.setSelection({id});
+        } else if (const auto hit = m_pressNode ? m_pressNode : edgeAt(at)) {
+            std::vector<EntityId> sel = m_session.selection();
+            if (add) {
+                const auto it = std::find(sel.begin(), sel.end(), *hit);
+                if (it != sel.end())
+                    sel.erase(it);
+                else
+                    sel.push_back(*hit);
+            } else {
+                sel = {*hit};
+            }
+            m_session.setSelection(std::move(sel));
+        } else if (!add) {
+            m_session.setSelection({});
+        }
+        break;
+    case Gesture::MoveNodes:
+        m_gesture = Gesture::MoveNodes; // finishMove reads it
+        finishMove(true);
+        m_gesture = Gesture::None;
+        break;
+    case Gesture::Box: finishBox(at, add); break;
+    case Gesture::Connect:
+        if (m_pressNode)
+            if (const auto target = nodeAt(at); target && *target != *m_pressNode)
+                if (const auto edge = m_session.connectNodes(*m_pressNode, *target, m_connectDirected))
+                    m_session.setSelection({*edge});
+        update();
+        break;
+    }
+    m_pressNode.reset();
+}
+
+void GraphView::beginMove(QPoint pixel)
+{
+    // Dragging a selected node moves the whole selection; an unselected one, itself.
+    std::vector<EntityId> sel = m_session.selection();
+    if (std::find(sel.begin(), sel.end(), *m_pressNode) == sel.end()) {
+        sel = {*m_pressNode};
+        m_session.setSelection(sel);
+    }
+    m_moveStart.clear();
+    for (const EntityId id : sel) {
+        const std::int64_t i = m_scene.nodeIndex(id);
+        if (i >= 0)
+            m_moveStart.emplace_back(id, m_scene.nodes()[std::size_t(i)].position);
+    }
+    m_moveNow = m_moveStart;
+    const std::int64_t grabbed = m_scene.nodeIndex(*m_pressNode);
+    m_movePlanePoint = grabbed >= 0 ? m_scene.nodes()[std::size_t(grabbed)].position : m_camera.target();
+    m_movePlaneNormal = glm::normalize(m_camera.eyePosition() - m_camera.target());
+    const render::Ray ray = currentView().rayThroughPixel(glm::vec2(float(pixel.x()), float(pixel.y())), viewport());
+    m_moveGrab = intersectPlane(ray, m_movePlanePoint, m_movePlaneNormal).value_or(m_movePlanePoint);
+    m_gesture = Gesture::MoveNodes;
+}
+
+void GraphView::continueMove(QPoint pixel)
+{
+    const render::Ray ray = currentView().rayThroughPixel(glm::vec2(float(pixel.x()), float(pixel.y())), viewport());
+    const auto at = intersectPlane(ray, m_movePlanePoint, m_movePlaneNormal);
+    if (!at)
+        return;
+    const glm::vec3 delta = *at - m_moveGrab;
+    std::vector<net::protocol::PositionsBatch::Entry> live;
+    for (std::size_t i = 0; i < m_moveStart.size(); ++i) {
+        m_moveNow[i].second = m_moveStart[i].second + delta;
+        live.push_back({m_moveNow[i].first, toVec3(m_moveNow[i].second)});
+    }
+    m_scene.overridePositions(m_moveNow);
+    if (net::SyncClient* c = m_session.client()) {
+        c->dragTo(live);
+        c->setCursor(toVec3(*at));
+    }
+    update();
+}
+
+void GraphView::finishMove(bool commit)
+{
+    if (m_gesture != Gesture::MoveNodes)
+        return;
+    std::vector<std::pair<EntityId, Vec3>> positions;
+    std::vector<EntityId> ids;
+    for (const auto& [id, p] : m_moveNow) {
+        positions.emplace_back(id, toVec3(p));
+        ids.push_back(id);
+    }
+    m_gesture = Gesture::None;
+    const bool moved = std::any_of(m_moveNow.begin(), m_moveNow.end(), [&](const auto& p) {
+        const auto it = std::find_if(m_moveStart.begin(), m_moveStart.end(),
+                                     [&](const auto& s) { return s.first == p.first; });
+        return it != m_moveStart.end() && it->second != p.second;
+    });
+    m_moveStart.clear();
+    m_moveNow.clear();
+    // The release is one transaction (one undo step); the others' overlays clear on it.
+    if (commit && moved)
+        m_session.moveNodes(positions);
+    else if (m_document)
+        m_scene.updateNodes(*m_document, ids);
+    if (net::SyncClient* c = m_session.client())
+        c->endDrag();
+    update();
+}
+
+void GraphView::finishBox(QPoint pixel, bool add)
+{
+    const QRect box = QRect(m_pressAt, pixel).normalized();
+    const render::PixelRect rect {glm::vec2(float(box.left()), float(box.top())),
+                                  glm::vec2(float(box.right()), float(box.bottom()))};
+    const std::vector<std::uint32_t> inside = render::nodesInRect(m_scene.nodes(), currentView(), viewport(), rect);
+    std::vector<EntityId> sel = add ? m_session.selection() : std::vector<EntityId> {};
+    for (const std::uint32_t i : inside)
+        sel.push_back(m_scene.nodeIds()[i]);
+    m_session.setSelection(std::move(sel));
     update();
 }
 
@@ -135,17 +692,42 @@ void GraphView::wheelEvent(QWheelEvent* event)
 {
     const float steps = float(event->angleDelta().y()) / 120.0f;
     m_camera.zoom(std::pow(0.85f, steps));
-    update();
+    cameraChanged();
     event->accept();
+}
+
+void GraphView::leaveEvent(QEvent* event)
+{
+    setHovered(std::nullopt);
+    QOpenGLWidget::leaveEvent(event);
 }
 
 void GraphView::keyPressEvent(QKeyEvent* event)
 {
-    if (event->key() == Qt::Key_F || event->key() == Qt::Key_Home) {
-        frameAll();
+    switch (event->key()) {
+    case Qt::Key_F: frameSelection(); return;
+    case Qt::Key_Home: frameAll(); return;
+    case Qt::Key_Left: m_camera.orbit(KeyOrbitRadians, 0.0f); break;
+    case Qt::Key_Right: m_camera.orbit(-KeyOrbitRadians, 0.0f); break;
+    case Qt::Key_Up: m_camera.orbit(0.0f, KeyOrbitRadians); break;
+    case Qt::Key_Down: m_camera.orbit(0.0f, -KeyOrbitRadians); break;
+    case Qt::Key_Plus:
+    case Qt::Key_Equal: m_camera.zoom(0.85f); break;
+    case Qt::Key_Minus: m_camera.zoom(1.0f / 0.85f); break;
+    case Qt::Key_Escape:
+        if (m_gesture == Gesture::MoveNodes) {
+            finishMove(false);
+        } else if (m_gesture != Gesture::None) {
+            m_gesture = Gesture::None;
+            update();
+        } else {
+            m_session.setSelection({});
+        }
         return;
+    default: QOpenGLWidget::keyPressEvent(event); return;
     }
-    QOpenGLWidget::keyPressEvent(event);
+    follow(std::nullopt);
+    cameraChanged();
 }
 
 } // namespace constellate::ui

@@ -1,14 +1,22 @@
 #pragma once
 
 #include "camera.h"
+#include "edgepicktree.h"
 #include "graphdocument.h"
+#include "pickgrid.h"
+#include "protocol.h"
 #include "renderscene.h"
 
 #include <QOpenGLWidget>
 #include <QPoint>
+#include <QRect>
 
 #include <memory>
+#include <optional>
+#include <unordered_set>
 #include <vector>
+
+class QTimer;
 
 namespace constellate::render {
 class SceneRenderer;
@@ -16,24 +24,57 @@ class SceneRenderer;
 
 namespace constellate::ui {
 
-/// The 3D view of a GraphDocument in a window: render/'s SceneRenderer in a QOpenGLWidget,
-/// with the orbit camera on the mouse (left drag: orbit; right or middle drag, or Shift and
-/// left: pan; wheel: zoom; F or Home: frame all). The document belongs to the caller and
-/// must outlive the view; tell the view what changed (nodesChanged, edgesChanged,
-/// documentReset) and it re-uploads only that.
+class EditorSession;
+
+/// What a left click does in the view.
+enum class Tool {
+    Select,  ///< click or box to select; drag a node to move it (and the selection)
+    AddNode, ///< click to place a node
+    Connect, ///< drag from one node to another to connect them
+};
+
+/// The 3D view of the session's document: render/'s SceneRenderer in a QOpenGLWidget.
+///
+/// Mouse: the tool's left button (see Tool); right drag or Alt and left drag: orbit;
+/// middle drag, or Shift and right drag: pan; wheel: zoom. Keys: F frames the selection
+/// (or all), Home frames all, arrows orbit, + and - zoom, Escape cancels a drag or clears
+/// the selection. A drag is live for the others (transient positions) and one undo step
+/// when released. Other people show as their cursors, VR avatars and selections; their
+/// drags move nodes here while they drag.
 class GraphView : public QOpenGLWidget {
     Q_OBJECT
 public:
-    explicit GraphView(QWidget* parent = nullptr);
+    explicit GraphView(EditorSession& session, QWidget* parent = nullptr);
     ~GraphView() override;
 
-    /// Shows `document` (null: nothing), framing it.
-    void setDocument(const GraphDocument* document);
+    Tool tool() const { return m_tool; }
+    void setTool(Tool tool);
+    /// New edges made with the Connect tool are directed.
+    void setConnectDirected(bool directed) { m_connectDirected = directed; }
+    bool connectDirected() const { return m_connectDirected; }
+
     const render::Camera& camera() const { return m_camera; }
+    render::Camera& camera() { return m_camera; }
     /// The scene as drawn (tests and the status bar count instances).
     const render::RenderScene& scene() const { return m_scene; }
     /// Why the view cannot draw (no OpenGL 3.3), or empty.
     QString glError() const { return m_glError; }
+
+    /// The node drawn under a widget pixel, if any.
+    std::optional<EntityId> nodeAt(QPoint pixel) const;
+    /// The edge drawn under a widget pixel (within a few pixels), if no node is over it.
+    std::optional<EntityId> edgeAt(QPoint pixel) const;
+    /// Where a node's centre shows, in widget pixels (nullopt: not drawn or behind the eye).
+    std::optional<QPoint> pixelOf(EntityId node) const;
+    /// The point in the graph under a widget pixel on the plane through the camera's
+    /// target that faces the eye (where a click adds a node).
+    Vec3 pointAt(QPoint pixel) const;
+
+    /// Keeps the camera on another user's view as it changes (nullopt: stop).
+    void follow(std::optional<net::protocol::PeerIndex> peer);
+    std::optional<net::protocol::PeerIndex> following() const { return m_following; }
+    /// Moves the camera once to look where `peer` looks (or at their cursor).
+    bool jumpTo(net::protocol::PeerIndex peer);
 
 public Q_SLOTS:
     void nodesChanged(const std::vector<EntityId>& ids);
@@ -41,10 +82,14 @@ public Q_SLOTS:
     /// Everything may have changed (a snapshot, a file opened): rebuilds the scene.
     void documentReset();
     void frameAll();
+    /// Frames the selected nodes (all when nothing is selected).
+    void frameSelection();
 
 Q_SIGNALS:
     /// OpenGL could not be set up; the message says why.
     void glFailed(const QString& message);
+    void toolChanged(constellate::ui::Tool tool);
+    void followingChanged();
 
 protected:
     void initializeGL() override;
@@ -52,19 +97,62 @@ protected:
     void paintGL() override;
     void mousePressEvent(QMouseEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
+    void leaveEvent(QEvent* event) override;
 
 private:
-    float aspect() const;
+    enum class Gesture { None, Orbit, Pan, Press, MoveNodes, Box, Connect };
 
+    float aspect() const;
+    glm::vec2 viewport() const { return {float(width()), float(height())}; }
+    render::View currentView() const { return m_camera.view(aspect()); }
+    void cameraChanged();
+    void setHovered(std::optional<EntityId> node);
+    void sendCursor(QPoint pixel);
+    void beginMove(QPoint pixel);
+    void continueMove(QPoint pixel);
+    void finishMove(bool commit);
+    void finishBox(QPoint pixel, bool add);
+    void presenceMoved();
+    void applyRemoteDrags();
+    void updateOverlays();
+    void selectionChanged();
+
+    EditorSession& m_session;
     const GraphDocument* m_document = nullptr;
     render::RenderScene m_scene;
+    mutable render::PickGrid m_pick;
+    mutable render::EdgePickTree m_edgePick;
     render::Camera m_camera;
     std::unique_ptr<render::SceneRenderer> m_renderer;
     QString m_glError;
-    QPoint m_lastMouse;
     bool m_framePending = true;
+    Tool m_tool = Tool::Select;
+    bool m_connectDirected = false;
+
+    // the gesture in progress
+    Gesture m_gesture = Gesture::None;
+    QPoint m_pressAt;
+    QPoint m_lastMouse;
+    Qt::KeyboardModifiers m_pressModifiers;
+    std::optional<EntityId> m_pressNode;
+    std::optional<EntityId> m_hovered;
+    std::optional<EntityId> m_hoveredEdge;
+    float m_cursorScale = 1.0f; ///< world units per avatar unit of remote cursors
+    // a move: the grabbed nodes, where they were, the plane of the drag
+    std::vector<std::pair<EntityId, glm::vec3>> m_moveStart;
+    std::vector<std::pair<EntityId, glm::vec3>> m_moveNow;
+    glm::vec3 m_movePlanePoint {0.0f};
+    glm::vec3 m_movePlaneNormal {0.0f, 0.0f, 1.0f};
+    glm::vec3 m_moveGrab {0.0f};
+    QPoint m_connectTo;
+
+    std::unordered_set<EntityId> m_remotelyDragged; ///< nodes drawn at others' transient positions
+    std::optional<net::protocol::PeerIndex> m_following;
+    QTimer* m_presenceTimer = nullptr; ///< redraws while remote presence is being smoothed
+    qint64 m_presenceUntilMs = 0;
 };
 
 } // namespace constellate::ui

@@ -1,17 +1,30 @@
 #pragma once
 
+#include "graphview.h"
+
 #include <QMainWindow>
 
+#include <memory>
+
+class QAction;
+class QActionGroup;
 class QLabel;
+class QProgressBar;
+class QSettings;
 
 namespace constellate::ui {
 
 class EditorSession;
-class GraphView;
+class NoticeBar;
+class PeoplePanel;
+class PropertiesPanel;
+struct Profile;
 
-/// The editor's window: the 3D view of the session's document, menus for files and
-/// sessions (host, join, leave), and a status bar saying where the document lives, the
-/// connection's state, who is here and the round trip. Window geometry is remembered.
+/// The editor's window: the 3D view of the session's document with a notice bar over it,
+/// the tools (select, add node, connect) and edit commands with their shortcuts, the
+/// properties and people panels, files, sessions (host, join, leave), and a status bar
+/// saying where the document lives, the connection's state, who is here and the round
+/// trip. Window geometry, panels, the last folder and address are remembered.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
@@ -19,20 +32,46 @@ public:
     ~MainWindow() override;
 
     GraphView* view() const { return m_view; }
+    PropertiesPanel* propertiesPanel() const { return m_properties; }
+    PeoplePanel* peoplePanel() const { return m_people; }
+    NoticeBar* noticeBar() const { return m_notices; }
+    /// The status bar's text (tests).
+    QString statusText() const;
+
+    /// The profile as QSettings remembers it (a colour from the user id until one is chosen).
+    static Profile loadProfile(QSettings& settings);
+    static void saveProfile(QSettings& settings, const Profile& profile);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
 
 private:
+    void buildMenus();
     void openFile();
     void hostSession();
     void joinSession();
     void addNode();
+    void deleteSelection();
+    void selectAll();
+    void connectSelection();
+    void editProfile();
+    void copyAddress();
     void updateStatus();
+    void updateUndoActions();
+    void updateTitle();
 
     EditorSession& m_session;
     GraphView* m_view = nullptr;
+    NoticeBar* m_notices = nullptr;
+    PropertiesPanel* m_properties = nullptr;
+    PeoplePanel* m_people = nullptr;
     QLabel* m_status = nullptr;
+    QProgressBar* m_transfer = nullptr;
+    QAction* m_undo = nullptr;
+    QAction* m_redo = nullptr;
+    QAction* m_leave = nullptr;
+    QAction* m_copyAddress = nullptr;
+    QActionGroup* m_tools = nullptr;
 };
 
 } // namespace constellate::ui

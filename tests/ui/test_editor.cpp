@@ -1,20 +1,37 @@
 // The editor as users run it, in real windows (under Xvfb, Mesa llvmpipe): one editor
-// hosts a graph (the server runs inside it), another joins over a loopback socket, and
-// what one adds shows in the other's 3D view, checked by its pixels.
+// hosts a graph (the server runs inside it, on its own thread), another joins over a
+// loopback socket, and what one does shows in the other's document and 3D view, checked
+// by its pixels. Mouse and keys are real Qt events sent to the real widgets.
+//
+// CONSTELLATE_SCREENSHOT_DIR=DIR keeps a screenshot of each test's windows there
+// (scripts/test.sh keeps them in build*/test-artifacts/).
 
 #include "editorsession.h"
 #include "graphview.h"
 #include "mainwindow.h"
+#include "noticebar.h"
+#include "peoplepanel.h"
+#include "propertiespanel.h"
+#include "remotepresence.h"
 
 #include <QApplication>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QImage>
+#include <QKeyEvent>
+#include <QLineEdit>
+#include <QMouseEvent>
+#include <QPushButton>
+#include <QTcpSocket>
+#include <QTest>
 #include <QTemporaryDir>
 #include <QThread>
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
+#include <thread>
 
 using namespace constellate;
 using namespace constellate::ui;
@@ -34,45 +51,169 @@ bool waitFor(const std::function<bool()>& done, int timeoutMs = 20'000)
     return true;
 }
 
+/// Lets the windows handle what is queued for a while (paints, presence timers).
+void settle(int ms)
+{
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < ms) {
+        QApplication::processEvents(QEventLoop::AllEvents, 10);
+        QThread::usleep(500);
+    }
+}
+
 bool isRed(QRgb c)
 {
     // The added node is pure red; the sample's nodes are orange-brown (about 156, 62, 31).
     return qRed(c) > 190 && qGreen(c) < 40 && qBlue(c) < 40;
 }
 
+void mouse(QWidget* w, QEvent::Type type, QPoint at, Qt::MouseButton button, Qt::MouseButtons buttons,
+           Qt::KeyboardModifiers modifiers = Qt::NoModifier)
+{
+    QMouseEvent e(type, QPointF(at), w->mapToGlobal(QPointF(at)), button, buttons, modifiers);
+    QApplication::sendEvent(w, &e);
+}
+
+/// A left-button drag in steps, with the event loop turning between them (as a hand does).
+void drag(QWidget* w, QPoint from, QPoint to, int steps = 8)
+{
+    mouse(w, QEvent::MouseButtonPress, from, Qt::LeftButton, Qt::LeftButton);
+    for (int i = 1; i <= steps; ++i) {
+        const QPoint at = from + (to - from) * i / steps;
+        mouse(w, QEvent::MouseMove, at, Qt::NoButton, Qt::LeftButton);
+        settle(20);
+    }
+    mouse(w, QEvent::MouseButtonRelease, to, Qt::LeftButton, Qt::NoButton);
+}
+
+void click(QWidget* w, QPoint at, Qt::KeyboardModifiers modifiers = Qt::NoModifier)
+{
+    mouse(w, QEvent::MouseButtonPress, at, Qt::LeftButton, Qt::LeftButton, modifiers);
+    mouse(w, QEvent::MouseButtonRelease, at, Qt::LeftButton, Qt::NoButton, modifiers);
+}
+
+/// A key press as the window system delivers it: shortcuts of the window's actions first
+/// (QTest does what a real key press does), then the focused widget.
+void key(QWidget* w, int k, Qt::KeyboardModifiers modifiers = Qt::NoModifier)
+{
+    // Window shortcuts answer in the active window only (two editors are open).
+    if (QApplication::activeWindow() != w->window()) {
+        w->window()->activateWindow();
+        if (!QTest::qWaitForWindowActive(w->window(), 5000))
+            ADD_FAILURE() << "the window did not become active";
+    }
+    QTest::keyClick(w, Qt::Key(k), modifiers);
+}
+
+Vec3 positionOf(const GraphDocument& doc, EntityId id)
+{
+    const GraphDocument::Entity* e = doc.entity(id);
+    return e ? doc.position(*e) : Vec3 {};
+}
+
+float distance(Vec3 a, Vec3 b)
+{
+    return std::sqrt((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) + (a.z - b.z) * (a.z - b.z));
+}
+
+/// The node whose projected centre is nearest the view's middle (a node both can see).
+EntityId nodeNearMiddle(const GraphView& view)
+{
+    const QPoint middle(view.width() / 2, view.height() / 2);
+    EntityId best;
+    int bestDistance = 1 << 30;
+    for (const EntityId id : view.scene().nodeIds()) {
+        const auto p = view.pixelOf(id);
+        if (!p || view.nodeAt(*p) != id)
+            continue; // hidden behind another
+        const int d = (*p - middle).manhattanLength();
+        if (d < bestDistance) {
+            bestDistance = d;
+            best = id;
+        }
+    }
+    return best;
+}
+
+/// Counts pixels near `rgb` (each channel within `tolerance`).
+int countColour(const QImage& image, QRgb rgb, int tolerance = 40, QRect area = {})
+{
+    const QRect r = area.isNull() ? image.rect() : area.intersected(image.rect());
+    int n = 0;
+    for (int y = r.top(); y <= r.bottom(); ++y)
+        for (int x = r.left(); x <= r.right(); ++x) {
+            const QRgb c = image.pixel(x, y);
+            n += std::abs(qRed(c) - qRed(rgb)) <= tolerance && std::abs(qGreen(c) - qGreen(rgb)) <= tolerance
+                && std::abs(qBlue(c) - qBlue(rgb)) <= tolerance;
+        }
+    return n;
+}
+
+class EditorTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(m_data.isValid());
+        host = std::make_unique<EditorSession>(Profile {0x1001, QStringLiteral("host"), 0x2ca02cff});
+        hostWindow = std::make_unique<MainWindow>(*host);
+        hostWindow->resize(1000, 700);
+        hostWindow->show();
+        EditorSession::HostOptions options;
+        options.port = 0;
+        options.bind = QHostAddress::LocalHost;
+        options.dataDir = m_data.path();
+        QString error;
+        ASSERT_TRUE(host->host(QStringLiteral(CONSTELLATE_TEST_GRAPHS "/lesmis.gexf"), options, &error))
+            << error.toStdString();
+        ASSERT_TRUE(waitFor([&] { return host->document().count(EntityKind::Node) == 77u; }));
+        ASSERT_TRUE(hostWindow->view()->glError().isEmpty()) << hostWindow->view()->glError().toStdString();
+
+        guest = std::make_unique<EditorSession>(Profile {0x2002, QStringLiteral("guest"), 0xff00ffff});
+        guestWindow = std::make_unique<MainWindow>(*guest);
+        guestWindow->resize(1000, 700);
+        guestWindow->show();
+        ASSERT_TRUE(guest->join(roomUrl(), QString(), &error)) << error.toStdString();
+        ASSERT_TRUE(waitFor([&] { return guest->document().count(EntityKind::Node) == 77u; }));
+        ASSERT_TRUE(waitFor([&] { return host->client()->peers().size() == 1 && guest->client()->peers().size() == 1; }));
+        ASSERT_TRUE(waitFor([&] { return hostWindow->view()->scene().nodes().size() == 77u
+                                      && guestWindow->view()->scene().nodes().size() == 77u; }));
+        settle(100);
+    }
+
+    void TearDown() override
+    {
+        const QByteArray dir = qgetenv("CONSTELLATE_SCREENSHOT_DIR");
+        if (!dir.isEmpty() && hostWindow && guestWindow) {
+            QDir().mkpath(QString::fromLocal8Bit(dir));
+            const QString name = QString::fromLatin1(::testing::UnitTest::GetInstance()->current_test_info()->name());
+            hostWindow->grab().save(QString::fromLocal8Bit(dir) + QStringLiteral("/%1-host.png").arg(name));
+            guestWindow->grab().save(QString::fromLocal8Bit(dir) + QStringLiteral("/%1-guest.png").arg(name));
+        }
+        guestWindow.reset();
+        guest.reset();
+        hostWindow.reset();
+        host.reset();
+    }
+
+    QUrl roomUrl() const { return QUrl(QStringLiteral("ws://127.0.0.1:%1/rooms/lesmis").arg(host->hostedPort())); }
+
+    QTemporaryDir m_data;
+    std::unique_ptr<EditorSession> host;
+    std::unique_ptr<MainWindow> hostWindow;
+    std::unique_ptr<EditorSession> guest;
+    std::unique_ptr<MainWindow> guestWindow;
+};
+
 } // namespace
 
-TEST(Editor, TwoEditorsEditOneGraphAndSeeEachOthersEditsInTheirViews)
+TEST_F(EditorTest, TwoEditorsEditOneGraphAndSeeEachOthersEditsInTheirViews)
 {
-    QTemporaryDir data;
-    ASSERT_TRUE(data.isValid());
-    EditorSession host(0x1001, QStringLiteral("host"));
-    MainWindow hostWindow(host);
-    hostWindow.resize(900, 700);
-    hostWindow.show();
-    EditorSession::HostOptions options;
-    options.port = 0;
-    options.bind = QHostAddress::LocalHost;
-    options.dataDir = data.path();
-    QString error;
-    ASSERT_TRUE(host.host(QStringLiteral(CONSTELLATE_TEST_GRAPHS "/lesmis.gexf"), options, &error))
-        << error.toStdString();
-    ASSERT_TRUE(waitFor([&] { return host.document().count(EntityKind::Node) == 77u; }));
-    ASSERT_TRUE(hostWindow.view()->glError().isEmpty()) << hostWindow.view()->glError().toStdString();
-
-    EditorSession guest(0x2002, QStringLiteral("guest"));
-    MainWindow guestWindow(guest);
-    guestWindow.resize(900, 700);
-    guestWindow.show();
-    const QUrl url(QStringLiteral("ws://127.0.0.1:%1/rooms/lesmis").arg(host.hostedPort()));
-    ASSERT_TRUE(guest.join(url, QString(), &error)) << error.toStdString();
-    ASSERT_TRUE(waitFor([&] { return guest.document().count(EntityKind::Node) == 77u; }));
-    ASSERT_TRUE(waitFor([&] { return host.client()->peers().size() == 1; }));
-    EXPECT_TRUE(host.statusText().contains(QLatin1String("2 here"))) << host.statusText().toStdString();
+    EXPECT_TRUE(waitFor([&] { return hostWindow->statusText().contains(QLatin1String("2 here")); }))
+        << hostWindow->statusText().toStdString();
 
     // The host's view: the middle of the window is not red before.
-    GraphView* view = hostWindow.view();
-    ASSERT_TRUE(waitFor([&] { return view->scene().nodes().size() == 77u; }));
+    GraphView* view = hostWindow->view();
     QImage before = view->grabFramebuffer();
     const QPoint middle(before.width() / 2, before.height() / 2);
     EXPECT_FALSE(isRed(before.pixel(middle))) << std::hex << before.pixel(middle);
@@ -82,7 +223,7 @@ TEST(Editor, TwoEditorsEditOneGraphAndSeeEachOthersEditsInTheirViews)
     const glm::vec3 eye = view->camera().eyePosition();
     const glm::vec3 target = view->camera().target();
     const glm::vec3 at = eye + (target - eye) * 0.3f;
-    TransactionBuilder b = guest.document().begin();
+    TransactionBuilder b = guest->document().begin();
     FieldValue position;
     position.ref.field = Field::Position;
     position.value = Value(Vec3 {at.x, at.y, at.z});
@@ -93,9 +234,9 @@ TEST(Editor, TwoEditorsEditOneGraphAndSeeEachOthersEditsInTheirViews)
     size.ref.field = Field::Size;
     size.value = Value(double(glm::length(target - eye)) * 0.03);
     b.createNode({position, color, size});
-    guest.commit(b);
+    guest->commit(b, QStringLiteral("Add Node"));
 
-    ASSERT_TRUE(waitFor([&] { return host.document().count(EntityKind::Node) == 78u; }));
+    ASSERT_TRUE(waitFor([&] { return host->document().count(EntityKind::Node) == 78u; }));
     ASSERT_TRUE(waitFor([&] { return view->scene().nodes().size() == 78u; }));
     QImage after;
     ASSERT_TRUE(waitFor([&] {
@@ -103,5 +244,219 @@ TEST(Editor, TwoEditorsEditOneGraphAndSeeEachOthersEditsInTheirViews)
         return isRed(after.pixel(middle));
     }, 10'000)) << std::hex << after.pixel(middle);
     if (const QByteArray shot = qgetenv("CONSTELLATE_SCREENSHOT"); !shot.isEmpty())
-        hostWindow.grab().save(QString::fromLocal8Bit(shot));
+        hostWindow->grab().save(QString::fromLocal8Bit(shot));
+}
+
+TEST_F(EditorTest, DraggingANodeIsLiveForTheOtherAndOneUndoStepThatReachesThemToo)
+{
+    GraphView* gv = guestWindow->view();
+    const EntityId node = nodeNearMiddle(*gv);
+    ASSERT_FALSE(node.isNull());
+    const Vec3 start = positionOf(guest->document(), node);
+    const QPoint from = *gv->pixelOf(node);
+    const QPoint to = from + QPoint(120, -60);
+
+    // Press and move, but do not release yet: the host sees the node move while the
+    // document (everyone's) still holds the old position.
+    mouse(gv, QEvent::MouseButtonPress, from, Qt::LeftButton, Qt::LeftButton);
+    for (int i = 1; i <= 6; ++i) {
+        mouse(gv, QEvent::MouseMove, from + (to - from) * i / 6, Qt::NoButton, Qt::LeftButton);
+        settle(20);
+    }
+    GraphView* hv = hostWindow->view();
+    ASSERT_TRUE(waitFor([&] { return host->client()->transientPositions().count(node) == 1; }));
+    ASSERT_TRUE(waitFor([&] {
+        const std::int64_t i = hv->scene().nodeIndex(node);
+        const glm::vec3 p = hv->scene().nodes()[std::size_t(i)].position;
+        return distance(Vec3 {p.x, p.y, p.z}, start) > 1e-3f;
+    })) << "the host's view does not show the live drag";
+    EXPECT_EQ(distance(positionOf(host->document(), node), start), 0.0f) << "a drag is not stored until released";
+
+    mouse(gv, QEvent::MouseButtonRelease, to, Qt::LeftButton, Qt::NoButton);
+    const Vec3 end = positionOf(guest->document(), node);
+    EXPECT_GT(distance(end, start), 1e-3f);
+    EXPECT_EQ(guest->undoText(), QStringLiteral("Move Node"));
+    ASSERT_TRUE(waitFor([&] { return distance(positionOf(host->document(), node), end) < 1e-6f; }));
+    ASSERT_TRUE(waitFor([&] { return host->client()->transientPositions().empty(); }));
+
+    // The node is drawn where it now is: under the release point in the guest's view.
+    EXPECT_EQ(gv->nodeAt(to), node);
+
+    // One undo puts it back, for both.
+    key(guestWindow.get(), Qt::Key_Z, Qt::ControlModifier);
+    EXPECT_LT(distance(positionOf(guest->document(), node), start), 1e-6f);
+    ASSERT_TRUE(waitFor([&] { return distance(positionOf(host->document(), node), start) < 1e-6f; }));
+    EXPECT_FALSE(guest->canUndo());
+    key(guestWindow.get(), Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    ASSERT_TRUE(waitFor([&] { return distance(positionOf(host->document(), node), end) < 1e-6f; }));
+}
+
+TEST_F(EditorTest, TheConnectToolAndTheDeleteKeyEditForBoth)
+{
+    GraphView* gv = guestWindow->view();
+    const EntityId a = nodeNearMiddle(*gv);
+    ASSERT_FALSE(a.isNull());
+    // A second node a little way off in the guest's view.
+    EntityId b;
+    for (const EntityId id : gv->scene().nodeIds()) {
+        const auto p = gv->pixelOf(id);
+        if (id != a && p && gv->nodeAt(*p) == id && (*p - *gv->pixelOf(a)).manhattanLength() > 60) {
+            b = id;
+            break;
+        }
+    }
+    ASSERT_FALSE(b.isNull());
+    const std::size_t edgesBefore = host->document().count(EntityKind::Edge);
+
+    key(guestWindow.get(), Qt::Key_C); // the Connect tool
+    ASSERT_EQ(gv->tool(), Tool::Connect);
+    drag(gv, *gv->pixelOf(a), *gv->pixelOf(b));
+    ASSERT_TRUE(waitFor([&] { return host->document().count(EntityKind::Edge) == edgesBefore + 1; }));
+    ASSERT_EQ(guest->selection().size(), 1u); // the new edge
+    const EntityId edge = guest->selection().front();
+    const GraphDocument::Entity* e = host->document().entity(edge);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->a, a);
+    EXPECT_EQ(e->b, b);
+
+    // Select the node with the Select tool and delete it with the Delete key: its edges go.
+    key(guestWindow.get(), Qt::Key_S);
+    click(gv, *gv->pixelOf(a));
+    ASSERT_EQ(guest->selection(), std::vector<EntityId> {a});
+    key(guestWindow.get(), Qt::Key_Delete);
+    ASSERT_TRUE(waitFor([&] { return !host->document().isVisible(a); }));
+    EXPECT_FALSE(host->document().isVisible(edge));
+    EXPECT_TRUE(guest->selection().empty());
+    ASSERT_TRUE(waitFor([&] { return hostWindow->view()->scene().nodeIndex(a) < 0; }));
+}
+
+TEST_F(EditorTest, ThePropertiesPanelEditsTheSelectionForEveryone)
+{
+    GraphView* gv = guestWindow->view();
+    const EntityId node = nodeNearMiddle(*gv);
+    click(gv, *gv->pixelOf(node));
+    ASSERT_EQ(guest->selection(), std::vector<EntityId> {node});
+    PropertiesPanel* panel = guestWindow->propertiesPanel();
+    const GraphDocument::Entity* e = guest->document().entity(node);
+    EXPECT_EQ(panel->labelEdit()->text().toStdString(), std::string(guest->document().label(*e)));
+
+    panel->labelEdit()->setFocus();
+    panel->labelEdit()->selectAll();
+    panel->labelEdit()->insert(QStringLiteral("Renamed together"));
+    key(panel->labelEdit(), Qt::Key_Return);
+    ASSERT_TRUE(waitFor([&] {
+        const GraphDocument::Entity* h = host->document().entity(node);
+        return h && host->document().label(*h) == "Renamed together";
+    }));
+    panel->setColor(0x00ff00ff);
+    ASSERT_TRUE(waitFor([&] {
+        const GraphDocument::Entity* h = host->document().entity(node);
+        return h && host->document().color(*h) == 0x00ff00ffu;
+    }));
+    EXPECT_EQ(guest->undoText(), QStringLiteral("Change Colour"));
+
+    // The host's properties follow when it selects the same node.
+    host->setSelection({node});
+    EXPECT_EQ(hostWindow->propertiesPanel()->labelEdit()->text(), QStringLiteral("Renamed together"));
+}
+
+TEST_F(EditorTest, ThePeoplePanelListsWhoIsHereAndTheirSelection)
+{
+    PeoplePanel* people = hostWindow->peoplePanel();
+    ASSERT_TRUE(waitFor([&] { return people->lines().size() == 2; }));
+    EXPECT_TRUE(people->lines()[0].startsWith(QStringLiteral("host (you) · owner")))
+        << people->lines()[0].toStdString();
+    EXPECT_TRUE(people->lines()[1].startsWith(QStringLiteral("guest · editor · online")))
+        << people->lines()[1].toStdString();
+
+    GraphView* gv = guestWindow->view();
+    const EntityId node = nodeNearMiddle(*gv);
+    click(gv, *gv->pixelOf(node));
+    ASSERT_TRUE(waitFor([&] { return people->lines().size() == 2 && people->lines()[1].contains(QLatin1String("1 selected")); }))
+        << people->lines().join(QLatin1Char('\n')).toStdString();
+
+    // Jump to the guest's view: the host's camera takes the guest's eye.
+    const auto peer = host->client()->peers().begin()->first;
+    ASSERT_TRUE(waitFor([&] { return host->client()->peers().at(peer).view.has_value(); }));
+    gv->camera().orbit(0.7f, 0.2f);
+    gv->update();
+    key(gv, Qt::Key_Plus); // a camera change is told to the room
+    const glm::vec3 eye = gv->camera().eyePosition();
+    ASSERT_TRUE(waitFor([&] {
+        const auto& v = host->client()->peers().at(peer).view;
+        return v && glm::distance(glm::vec3(v->eye.x, v->eye.y, v->eye.z), eye) < 1e-3f;
+    }));
+    ASSERT_TRUE(hostWindow->view()->jumpTo(peer));
+    EXPECT_LT(glm::distance(hostWindow->view()->camera().eyePosition(), eye), 1e-2f * glm::length(eye) + 1e-3f);
+
+    // A leave is a notice.
+    guest->leave();
+    ASSERT_TRUE(waitFor([&] { return people->lines().size() == 1; }));
+    EXPECT_TRUE(hostWindow->noticeBar()->text().contains(QLatin1String("guest left")))
+        << hostWindow->noticeBar()->text().toStdString();
+}
+
+TEST_F(EditorTest, TheHostedServerAnswersWhileTheEditorsWindowIsBusy)
+{
+    // The server runs on its own thread: a long frame or a modal dialog on the UI thread
+    // does not stall the peers. Here the UI thread sleeps while another thread asks the
+    // hosted server's /healthz over loopback.
+    const quint16 port = host->hostedPort();
+    std::atomic<bool> answered {false};
+    std::thread asker([&] {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        if (!socket.waitForConnected(5000))
+            return;
+        socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        QByteArray reply;
+        while (socket.waitForReadyRead(5000))
+            reply += socket.readAll();
+        answered = reply.startsWith("HTTP/1.1 200") && reply.endsWith("ok\n");
+    });
+    QThread::msleep(1500); // the UI thread handles nothing meanwhile
+    const bool duringBusy = answered.load();
+    asker.join();
+    EXPECT_TRUE(duringBusy) << "the hosted server did not answer while the UI thread was busy";
+}
+
+TEST_F(EditorTest, OthersCursorsAndSelectionsShowInTheirColours)
+{
+    constexpr QRgb Magenta = qRgb(255, 0, 255); // the guest's colour; the sample has none like it
+    GraphView* hv = hostWindow->view();
+    GraphView* gv = guestWindow->view();
+    QImage before = hv->grabFramebuffer();
+    EXPECT_LT(countColour(before, Magenta, 60), 5);
+
+    // The guest's mouse over empty space: the host sees a sphere in the guest's colour there.
+    const QPoint corner(gv->width() / 6, gv->height() / 6);
+    ASSERT_FALSE(gv->nodeAt(corner).has_value());
+    mouse(gv, QEvent::MouseMove, corner, Qt::NoButton, Qt::NoButton);
+    const auto peer = host->client()->peers().begin()->first;
+    ASSERT_TRUE(waitFor([&] { return host->client()->remotePresence().cursor(peer, net::RemotePresence::nowMs()).has_value(); }));
+    QImage withCursor;
+    ASSERT_TRUE(waitFor([&] {
+        withCursor = hv->grabFramebuffer();
+        return countColour(withCursor, Magenta, 60) > 10;
+    })) << "no remote cursor in the guest's colour";
+
+    // The guest selects a node: the host outlines it in the guest's colour.
+    const EntityId node = nodeNearMiddle(*gv);
+    ASSERT_FALSE(node.isNull());
+    click(gv, *gv->pixelOf(node));
+    ASSERT_TRUE(waitFor([&] {
+        const auto& p = host->client()->peers().at(peer);
+        return p.selection == std::vector<EntityId> {node};
+    }));
+    const QPoint at = *hv->pixelOf(node);
+    const QRect around(at - QPoint(40, 40), QSize(81, 81));
+    QImage selected;
+    ASSERT_TRUE(waitFor([&] {
+        selected = hv->grabFramebuffer();
+        return countColour(selected, Magenta, 60, around) > 20;
+    })) << "the guest's selection is not outlined in the guest's colour";
+    // And the guest's own view outlines it in the local selection colour (yellow).
+    const QImage own = gv->grabFramebuffer();
+    const QPoint g = *gv->pixelOf(node);
+    EXPECT_GT(countColour(own, qRgb(255, 210, 30), 50, QRect(g - QPoint(40, 40), QSize(81, 81))), 20);
 }

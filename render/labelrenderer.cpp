@@ -1,0 +1,233 @@
+#include "labelrenderer.h"
+
+#include "labelshaders.h"
+#include "shaders.h"
+
+#include <QOpenGLContext>
+#include <QOpenGLFunctions_3_3_Core>
+
+#include <cstddef>
+
+namespace constellate::render {
+
+struct LabelRenderer::Gl : QOpenGLFunctions_3_3_Core {
+    QOpenGLContext* context = nullptr;
+    std::string error;
+    GLuint program = 0;
+    GLuint vao = 0;
+    GLuint buffer = 0;
+    GLuint texture = 0;
+    GLsizei count = 0;
+    float spread = 0.0f;
+    GLint haloColorLocation = -1;
+    GLint haloPixelsLocation = -1;
+    GLint spreadLocation = -1;
+
+    GLuint compile(GLenum type, const char* body)
+    {
+        const char* sources[] = { "#version 330 core\n", shaders::ViewBlock, body };
+        const GLuint shader = glCreateShader(type);
+        glShaderSource(shader, 3, sources, nullptr);
+        glCompileShader(shader);
+        GLint ok = 0;
+        glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
+        if (!ok) {
+            GLint length = 0;
+            glGetShaderiv(shader, GL_INFO_LOG_LENGTH, &length);
+            std::string log(std::size_t(length > 0 ? length : 1), '\0');
+            glGetShaderInfoLog(shader, length, nullptr, log.data());
+            error = std::string("compiling the label shader: ") + log.c_str();
+            glDeleteShader(shader);
+            return 0;
+        }
+        return shader;
+    }
+
+    bool link(GLuint viewBlockBinding)
+    {
+        const GLuint vs = compile(GL_VERTEX_SHADER, shaders::GlyphVertex);
+        const GLuint fs = vs ? compile(GL_FRAGMENT_SHADER, shaders::GlyphFragment) : 0;
+        if (!fs) {
+            glDeleteShader(vs);
+            return false;
+        }
+        program = glCreateProgram();
+        glAttachShader(program, vs);
+        glAttachShader(program, fs);
+        glLinkProgram(program);
+        glDeleteShader(vs);
+        glDeleteShader(fs);
+        GLint ok = 0;
+        glGetProgramiv(program, GL_LINK_STATUS, &ok);
+        if (!ok) {
+            GLint length = 0;
+            glGetProgramiv(program, GL_INFO_LOG_LENGTH, &length);
+            std::string log(std::size_t(length > 0 ? length : 1), '\0');
+            glGetProgramInfoLog(program, length, nullptr, log.data());
+            error = std::string("linking the label shader: ") + log.c_str();
+            glDeleteProgram(program);
+            program = 0;
+            return false;
+        }
+        const GLuint block = glGetUniformBlockIndex(program, "ViewBlock");
+        if (block != GL_INVALID_INDEX)
+            glUniformBlockBinding(program, block, viewBlockBinding);
+        glUseProgram(program);
+        glUniform1i(glGetUniformLocation(program, "u_atlas"), 0);
+        glUseProgram(0);
+        haloColorLocation = glGetUniformLocation(program, "u_haloColor");
+        haloPixelsLocation = glGetUniformLocation(program, "u_haloPixels");
+        spreadLocation = glGetUniformLocation(program, "u_spread");
+        return true;
+    }
+
+    void attribute(GLuint location, GLint components, GLenum type, bool normalized, std::size_t offset)
+    {
+        constexpr GLsizei stride = sizeof(GlyphInstance);
+        glEnableVertexAttribArray(location);
+        const auto pointer = reinterpret_cast<const void*>(offset);
+        if (type == GL_UNSIGNED_INT)
+            glVertexAttribIPointer(location, components, type, stride, pointer);
+        else
+            glVertexAttribPointer(location, components, type, normalized ? GL_TRUE : GL_FALSE, stride, pointer);
+        glVertexAttribDivisor(location, 1);
+    }
+
+    void destroy()
+    {
+        glDeleteProgram(program);
+        glDeleteVertexArrays(1, &vao);
+        glDeleteBuffers(1, &buffer);
+        glDeleteTextures(1, &texture);
+    }
+};
+
+LabelRenderer::LabelRenderer() = default;
+
+LabelRenderer::~LabelRenderer()
+{
+    if (m_gl && m_gl->context && QOpenGLContext::currentContext() == m_gl->context)
+        m_gl->destroy();
+}
+
+bool LabelRenderer::isInitialized() const
+{
+    return m_gl && m_gl->program;
+}
+
+const std::string& LabelRenderer::error() const
+{
+    static const std::string none;
+    return m_gl ? m_gl->error : none;
+}
+
+bool LabelRenderer::initialize(std::uint32_t viewBlockBinding)
+{
+    m_gl = std::make_unique<Gl>();
+    Gl& gl = *m_gl;
+    gl.context = QOpenGLContext::currentContext();
+    if (!gl.context) {
+        gl.error = "no current OpenGL context";
+        return false;
+    }
+    if (!gl.initializeOpenGLFunctions()) {
+        gl.error = "the context does not offer OpenGL 3.3 core";
+        return false;
+    }
+    if (!gl.link(viewBlockBinding))
+        return false;
+    gl.glGenVertexArrays(1, &gl.vao);
+    gl.glGenBuffers(1, &gl.buffer);
+    gl.glBindVertexArray(gl.vao);
+    gl.glBindBuffer(GL_ARRAY_BUFFER, gl.buffer);
+    gl.attribute(0, 3, GL_FLOAT, false, offsetof(GlyphInstance, anchor));
+    gl.attribute(1, 2, GL_FLOAT, false, offsetof(GlyphInstance, pixelOffset));
+    gl.attribute(2, 2, GL_FLOAT, false, offsetof(GlyphInstance, pixelSize));
+    gl.attribute(3, 4, GL_UNSIGNED_SHORT, false, offsetof(GlyphInstance, atlasRect));
+    gl.attribute(4, 4, GL_UNSIGNED_BYTE, true, offsetof(GlyphInstance, color));
+    gl.attribute(5, 1, GL_UNSIGNED_INT, false, offsetof(GlyphInstance, flags));
+    gl.glBindVertexArray(0);
+    gl.glBindBuffer(GL_ARRAY_BUFFER, 0);
+    return true;
+}
+
+bool LabelRenderer::setAtlas(const GlyphAtlas& atlas)
+{
+    if (!isInitialized() || !atlas.isValid())
+        return false;
+    Gl& gl = *m_gl;
+    const QImage& image = atlas.image();
+    GLint maxSize = 0;
+    gl.glGetIntegerv(GL_MAX_TEXTURE_SIZE, &maxSize);
+    if (image.width() > maxSize || image.height() > maxSize) {
+        gl.error = "the glyph atlas (" + std::to_string(image.width()) + "x" + std::to_string(image.height())
+            + ") exceeds GL_MAX_TEXTURE_SIZE " + std::to_string(maxSize);
+        return false;
+    }
+    if (!gl.texture)
+        gl.glGenTextures(1, &gl.texture);
+    gl.glActiveTexture(GL_TEXTURE0);
+    gl.glBindTexture(GL_TEXTURE_2D, gl.texture);
+    gl.glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    gl.glPixelStorei(GL_UNPACK_ROW_LENGTH, GLint(image.bytesPerLine()));
+    gl.glTexImage2D(
+        GL_TEXTURE_2D, 0, GL_R8, image.width(), image.height(), 0, GL_RED, GL_UNSIGNED_BYTE, image.constBits());
+    gl.glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
+    gl.glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    gl.glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    gl.glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    gl.glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    gl.glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    gl.glBindTexture(GL_TEXTURE_2D, 0);
+    gl.spread = atlas.table().spread;
+    return true;
+}
+
+bool LabelRenderer::hasAtlas() const
+{
+    return m_gl && m_gl->texture && m_gl->spread > 0.0f;
+}
+
+void LabelRenderer::upload(std::span<const GlyphInstance> glyphs)
+{
+    if (!isInitialized())
+        return;
+    Gl& gl = *m_gl;
+    gl.count = GLsizei(glyphs.size());
+    if (glyphs.empty())
+        return;
+    gl.glBindBuffer(GL_ARRAY_BUFFER, gl.buffer);
+    // A new store each frame (orphaning): no wait for the frame that still reads the last.
+    gl.glBufferData(GL_ARRAY_BUFFER, GLsizeiptr(glyphs.size_bytes()), glyphs.data(), GL_STREAM_DRAW);
+    gl.glBindBuffer(GL_ARRAY_BUFFER, 0);
+}
+
+int LabelRenderer::draw(const LabelOptions& options)
+{
+    if (!isInitialized() || !hasAtlas() || m_gl->count == 0)
+        return 0;
+    Gl& gl = *m_gl;
+    gl.glUseProgram(gl.program);
+    const Rgba h = options.haloColor;
+    gl.glUniform4f(gl.haloColorLocation, float((h >> 24) & 0xff) / 255.0f, float((h >> 16) & 0xff) / 255.0f,
+        float((h >> 8) & 0xff) / 255.0f, float(h & 0xff) / 255.0f);
+    gl.glUniform1f(gl.haloPixelsLocation, options.haloPixels * (options.scale > 0.0f ? options.scale : 1.0f));
+    gl.glUniform1f(gl.spreadLocation, gl.spread);
+    gl.glActiveTexture(GL_TEXTURE0);
+    gl.glBindTexture(GL_TEXTURE_2D, gl.texture);
+    gl.glEnable(GL_BLEND);
+    gl.glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA); // the fragment shader writes premultiplied colour
+    gl.glDepthMask(GL_FALSE);
+    gl.glDepthFunc(GL_LEQUAL);
+    gl.glBindVertexArray(gl.vao);
+    gl.glDrawArraysInstanced(GL_TRIANGLE_STRIP, 0, 4, gl.count);
+    gl.glBindVertexArray(0);
+    gl.glBindTexture(GL_TEXTURE_2D, 0);
+    gl.glDepthFunc(GL_LESS);
+    gl.glDepthMask(GL_TRUE);
+    gl.glDisable(GL_BLEND);
+    gl.glUseProgram(0);
+    return 1;
+}
+
+} // namespace constellate::render

@@ -1,0 +1,67 @@
+#include "noticebar.h"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QTimer>
+
+namespace constellate::ui {
+
+namespace {
+constexpr int NoticeMs = 6000;
+}
+
+NoticeBar::NoticeBar(QWidget* parent) : QFrame(parent)
+{
+    setFrameShape(QFrame::StyledPanel);
+    setAutoFillBackground(true);
+    m_text = new QLabel(this);
+    m_text->setWordWrap(true);
+    m_restore = new QPushButton(tr("&Restore Mine"), this);
+    m_restore->setToolTip(tr("Write your values back (one undo step)"));
+    m_close = new QPushButton(tr("Dismiss"), this);
+    auto* layout = new QHBoxLayout(this);
+    layout->setContentsMargins(8, 4, 8, 4);
+    layout->addWidget(m_text, 1);
+    layout->addWidget(m_restore);
+    layout->addWidget(m_close);
+    m_hide = new QTimer(this);
+    m_hide->setSingleShot(true);
+    connect(m_hide, &QTimer::timeout, this, &QWidget::hide);
+    connect(m_close, &QPushButton::clicked, this, [this] {
+        m_conflicts.clear();
+        hide();
+    });
+    connect(m_restore, &QPushButton::clicked, this, [this] {
+        const std::vector<Conflict> conflicts = std::exchange(m_conflicts, {});
+        hide();
+        Q_EMIT restoreRequested(conflicts);
+    });
+    hide();
+}
+
+void NoticeBar::showNotice(const QString& text)
+{
+    if (!m_conflicts.empty() && isVisible())
+        return; // a conflict waits for an answer; the status bar shows the notice
+    m_text->setText(text);
+    m_restore->hide();
+    show();
+    m_hide->start(NoticeMs);
+}
+
+void NoticeBar::showConflict(const std::vector<Conflict>& conflicts, const QString& text)
+{
+    m_conflicts = conflicts;
+    m_text->setText(text);
+    m_restore->show();
+    m_hide->stop();
+    show();
+}
+
+QString NoticeBar::text() const
+{
+    return m_text->text();
+}
+
+} // namespace constellate::ui
