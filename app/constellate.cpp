@@ -15,20 +15,57 @@
 #include <QStandardPaths>
 
 #include <cstdio>
+#include <memory>
+#include <string_view>
 
 using namespace constellate;
 
+namespace {
+
+/// --help and --version need no display: answered by a QCoreApplication before the
+/// QApplication (which cannot start without one) is made.
+bool asksForHelpOrVersion(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a(argv[i]);
+        if (a == "--") // what follows are file names
+            return false;
+        if (a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version")
+            return true;
+    }
+    return false;
+}
+
+void setIdentity()
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("Constellate"));
+    QCoreApplication::setApplicationName(QStringLiteral("constellate"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(CONSTELLATE_VERSION));
+}
+
+} // namespace
+
 int main(int argc, char** argv)
 {
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("Constellate"));
-    QApplication::setApplicationName(QStringLiteral("constellate"));
-    QApplication::setApplicationVersion(QStringLiteral(CONSTELLATE_VERSION));
+    std::unique_ptr<QCoreApplication> app;
+    if (asksForHelpOrVersion(argc, argv)) {
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    } else {
+        // Without a display Qt aborts with a plugin message that sends people astray.
+        if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
+            && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+            std::fprintf(stderr, "constellate: no display (neither DISPLAY nor WAYLAND_DISPLAY is set): run it in a "
+                                 "desktop session, or headless under xvfb-run\n");
+            return 1;
+        }
+        app = std::make_unique<QApplication>(argc, argv);
+    }
+    setIdentity();
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Constellate: edit a 3D graph together."));
-    parser.addHelpOption();
-    parser.addVersionOption();
+    const QCommandLineOption help = parser.addHelpOption();
+    const QCommandLineOption version = parser.addVersionOption();
     const QCommandLineOption host(QStringLiteral("host"), QStringLiteral("Host the graph as a room: the sync server runs "
                                                                          "inside the editor; others join its address."));
     const QCommandLineOption port(QStringLiteral("port"), QStringLiteral("The hosted server's port (default 7878)."),
@@ -44,12 +81,16 @@ int main(int argc, char** argv)
                                   QStringLiteral("NAME"));
     parser.addOptions({host, port, bind, dataDir, join, key, name});
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("A graph file to open (or to host)."));
-    parser.process(app);
-
     auto usage = [](const QString& text) {
-        std::fprintf(stderr, "constellate: %s\n", qPrintable(text));
+        std::fprintf(stderr, "constellate: %s (try --help)\n", qPrintable(text));
         return 2;
     };
+    if (!parser.parse(QCoreApplication::arguments()))
+        return usage(parser.errorText());
+    if (parser.isSet(help))
+        parser.showHelp(0);
+    if (parser.isSet(version))
+        parser.showVersion();
     const QStringList files = parser.positionalArguments();
     if (files.size() > 1)
         return usage(QStringLiteral("one FILE at most"));
@@ -104,5 +145,5 @@ int main(int argc, char** argv)
     } else if (!file.isEmpty() && !session.openFile(file, &error)) {
         QMessageBox::warning(&window, QStringLiteral("Constellate"), error);
     }
-    return app.exec();
+    return QApplication::exec();
 }

@@ -68,6 +68,10 @@ GraphView::GraphView(EditorSession& session, QWidget* parent) : QOpenGLWidget(pa
     setMouseTracking(true); // hover and the cursor others see
     setMinimumSize(320, 240);
 
+    m_flyTimer = new QTimer(this);
+    m_flyTimer->setInterval(16);
+    connect(m_flyTimer, &QTimer::timeout, this, &GraphView::flyStep);
+
     m_presenceTimer = new QTimer(this);
     m_presenceTimer->setInterval(16);
     connect(m_presenceTimer, &QTimer::timeout, this, [this] {
@@ -114,6 +118,42 @@ void GraphView::setTool(Tool tool)
     setCursor(tool == Tool::Select ? Qt::ArrowCursor : Qt::CrossCursor);
     Q_EMIT toolChanged(tool);
     update();
+}
+
+void GraphView::setFlyMode(bool on)
+{
+    if (m_flyMode == on)
+        return;
+    m_flyMode = on;
+    m_flyKeys.clear();
+    m_flyTimer->stop();
+    Q_EMIT flyModeChanged(on);
+}
+
+bool GraphView::isFlyKey(int key)
+{
+    return key == Qt::Key_W || key == Qt::Key_A || key == Qt::Key_S || key == Qt::Key_D || key == Qt::Key_Q
+        || key == Qt::Key_E;
+}
+
+void GraphView::flyStep()
+{
+    const qint64 now = net::RemotePresence::nowMs();
+    const float seconds = std::min(0.1f, float(now - m_flyLastMs) / 1000.0f);
+    m_flyLastMs = now;
+    if (m_flyKeys.empty()) {
+        m_flyTimer->stop();
+        return;
+    }
+    // Half the scene's radius per second: the same feel in a small graph and a large one.
+    const float speed = std::max(m_scene.bounds().radius, 1.0f) * 0.5f * seconds;
+    glm::vec3 d(0.0f);
+    d.z += float(m_flyKeys.count(Qt::Key_W)) - float(m_flyKeys.count(Qt::Key_S));
+    d.x += float(m_flyKeys.count(Qt::Key_D)) - float(m_flyKeys.count(Qt::Key_A));
+    d.y += float(m_flyKeys.count(Qt::Key_E)) - float(m_flyKeys.count(Qt::Key_Q));
+    m_camera.fly(d * speed);
+    follow(std::nullopt);
+    cameraChanged();
 }
 
 // ---- the document ---------------------------------------------------------------------------
@@ -462,7 +502,19 @@ void GraphView::updateOverlays()
     labels.selected = h.selected;
     labels.hovered = m_hovered.value_or(EntityId {});
     m_renderer->setLabelHighlights(std::move(labels));
-    m_renderer->setHighlights(std::move(h));
+    auto same = [](const render::Highlights& a, const render::Highlights& b) {
+        if (a.hoveredNode != b.hoveredNode || a.hoveredEdge != b.hoveredEdge || a.selected != b.selected
+            || a.remote.size() != b.remote.size())
+            return false;
+        for (std::size_t i = 0; i < a.remote.size(); ++i)
+            if (a.remote[i].color != b.remote[i].color || a.remote[i].ids != b.remote[i].ids)
+                return false;
+        return true;
+    };
+    if (!same(h, m_shownHighlights)) {
+        m_shownHighlights = h;
+        m_renderer->setHighlights(std::move(h));
+    }
     m_renderer->setAvatars(std::move(avatars));
     m_renderer->setTextItems(std::move(plates));
 }
@@ -523,7 +575,10 @@ void GraphView::mouseMoveEvent(QMouseEvent* event)
         return;
     }
     case Gesture::Orbit:
-        m_camera.orbit(-float(delta.x()) * RadiansPerPixel, -float(delta.y()) * RadiansPerPixel);
+        if (m_flyMode)
+            m_camera.look(-float(delta.x()) * RadiansPerPixel * 0.5f, -float(delta.y()) * RadiansPerPixel * 0.5f);
+        else
+            m_camera.orbit(-float(delta.x()) * RadiansPerPixel, -float(delta.y()) * RadiansPerPixel);
         follow(std::nullopt);
         cameraChanged();
         return;
@@ -702,8 +757,47 @@ void GraphView::leaveEvent(QEvent* event)
     QOpenGLWidget::leaveEvent(event);
 }
 
+bool GraphView::event(QEvent* event)
+{
+    // In fly mode the view takes W, A, S, D, Q and E before the window's tool shortcuts.
+    if (event->type() == QEvent::ShortcutOverride && m_flyMode) {
+        auto* key = static_cast<QKeyEvent*>(event);
+        if (isFlyKey(key->key()) && !(key->modifiers() & (Qt::ControlModifier | Qt::AltModifier))) {
+            event->accept();
+            return true;
+        }
+    }
+    return QOpenGLWidget::event(event);
+}
+
+void GraphView::keyReleaseEvent(QKeyEvent* event)
+{
+    if (m_flyMode && !event->isAutoRepeat() && isFlyKey(event->key())) {
+        m_flyKeys.erase(event->key());
+        return;
+    }
+    QOpenGLWidget::keyReleaseEvent(event);
+}
+
+void GraphView::focusOutEvent(QFocusEvent* event)
+{
+    m_flyKeys.clear(); // a key released in another window would fly on forever
+    QOpenGLWidget::focusOutEvent(event);
+}
+
 void GraphView::keyPressEvent(QKeyEvent* event)
 {
+    if (m_flyMode && isFlyKey(event->key())) {
+        if (!event->isAutoRepeat()) {
+            m_flyKeys.insert(event->key());
+            if (!m_flyTimer->isActive()) {
+                m_flyLastMs = net::RemotePresence::nowMs();
+                m_flyTimer->start();
+                flyStep(); // a tap moves too
+            }
+        }
+        return;
+    }
     switch (event->key()) {
     case Qt::Key_F: frameSelection(); return;
     case Qt::Key_Home: frameAll(); return;

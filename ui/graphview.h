@@ -2,6 +2,7 @@
 
 #include "camera.h"
 #include "edgepicktree.h"
+#include "highlights.h"
 #include "graphdocument.h"
 #include "pickgrid.h"
 #include "protocol.h"
@@ -70,6 +71,11 @@ public:
     /// target that faces the eye (where a click adds a node).
     Vec3 pointAt(QPoint pixel) const;
 
+    /// Fly mode: W/S, A/D and Q/E move the eye (forward and back, left and right, down and
+    /// up), right drag looks around; off: the orbit camera.
+    void setFlyMode(bool on);
+    bool flyMode() const { return m_flyMode; }
+
     /// Keeps the camera on another user's view as it changes (nullopt: stop).
     void follow(std::optional<net::protocol::PeerIndex> peer);
     std::optional<net::protocol::PeerIndex> following() const { return m_following; }
@@ -90,6 +96,7 @@ Q_SIGNALS:
     void glFailed(const QString& message);
     void toolChanged(constellate::ui::Tool tool);
     void followingChanged();
+    void flyModeChanged(bool on);
 
 protected:
     void initializeGL() override;
@@ -99,7 +106,10 @@ protected:
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
+    bool event(QEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
+    void keyReleaseEvent(QKeyEvent* event) override;
+    void focusOutEvent(QFocusEvent* event) override;
     void leaveEvent(QEvent* event) override;
 
 private:
@@ -119,6 +129,8 @@ private:
     void applyRemoteDrags();
     void updateOverlays();
     void selectionChanged();
+    void flyStep();
+    static bool isFlyKey(int key);
 
     EditorSession& m_session;
     const GraphDocument* m_document = nullptr;
@@ -151,6 +163,11 @@ private:
 
     std::unordered_set<EntityId> m_remotelyDragged; ///< nodes drawn at others' transient positions
     std::optional<net::protocol::PeerIndex> m_following;
+    bool m_flyMode = false;
+    std::unordered_set<int> m_flyKeys; ///< held
+    QTimer* m_flyTimer = nullptr;
+    qint64 m_flyLastMs = 0;
+    render::Highlights m_shownHighlights; ///< what the renderer has (set again only on change)
     QTimer* m_presenceTimer = nullptr; ///< redraws while remote presence is being smoothed
     qint64 m_presenceUntilMs = 0;
 };

@@ -208,6 +208,12 @@ void MainWindow::buildMenus()
     viewMenu->setObjectName(QStringLiteral("viewMenu"));
     viewMenu->addAction(tr("&Frame Selection"), QKeySequence(Qt::Key_F), m_view, &GraphView::frameSelection);
     viewMenu->addAction(tr("Frame &All"), QKeySequence(Qt::Key_Home), m_view, &GraphView::frameAll);
+    QAction* fly = viewMenu->addAction(tr("F&ly Mode"));
+    fly->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F));
+    fly->setCheckable(true);
+    fly->setToolTip(tr("W/S, A/D, Q/E move; right drag looks around"));
+    connect(fly, &QAction::toggled, m_view, &GraphView::setFlyMode);
+    connect(m_view, &GraphView::flyModeChanged, fly, &QAction::setChecked);
 }
 
 QString MainWindow::statusText() const
