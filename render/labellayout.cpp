@@ -1,6 +1,7 @@
 #include "labellayout.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace constellate::render {
@@ -8,7 +9,12 @@ namespace constellate::render {
 namespace {
 
 constexpr std::size_t MaxLabelCodePoints = 64; // longer labels end in an ellipsis
-constexpr std::size_t FirstChunk = 512;
+constexpr std::size_t FirstChunk = 4096;
+// After this many candidates in a row found no room, the screen is taken as full: the rest
+// (all of lower priority) are not tried. Bounds a frame's work on huge graphs.
+constexpr std::size_t MaxConsecutiveMisses = 2000;
+// And at most this many are tried in all (a 1920x1080 screen holds about 2500 labels).
+constexpr std::size_t MaxAttempts = 16384;
 
 /// A line of text measured and ready to place: its code points (fallback substituted),
 /// its width and the number of quads it needs.
@@ -155,13 +161,22 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
     // the sphere's point nearest the eye: the node's own sphere never hides its label, a
     // node in front of it does.
     auto tryNode = [&](const Candidate& c) {
+        const glm::vec2 corner(c.radiusPixels + gap, -0.5f * lineHeight);
+        // Cheap rejection before the text is decoded: the box's first column taken.
+        {
+            const glm::vec2 lo = c.pixel + corner;
+            int x0, x1, y0, y1;
+            if (gridRange(lo.x, lo.x, gridW, x0, x1) && gridRange(lo.y, lo.y + lineHeight, gridH, y0, y1))
+                for (int y = y0; y <= y1; ++y)
+                    if (m_grid[std::size_t(y) * std::size_t(gridW) + std::size_t(x0)])
+                        return false;
+        }
         const NodeInstance& node = input.nodes[c.node];
         const Measured m = measure(input.labels[c.node], size);
         glm::vec3 towardsEye = orthographic ? back : eye - node.position;
         const float distance = glm::length(towardsEye);
         const float lift = orthographic ? node.radius : std::min(node.radius, 0.9f * distance);
         const glm::vec3 anchor = distance > 0.0f ? node.position + towardsEye / distance * lift : node.position;
-        const glm::vec2 corner(c.radiusPixels + gap, -0.5f * lineHeight);
         if (!place(m, c.pixel, corner, size, anchor, textColor, 0u, false))
             return false;
         result.labelledNodes.push_back(c.node);
@@ -233,23 +248,37 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
             m_candidates, [&](const Candidate& c) { return std::binary_search(sorted.begin(), sorted.end(), c.node); });
     }
 
-    // Best first, a chunk at a time: only as much is ordered as the budget can use.
+    // Best first, a chunk at a time: only as much is ordered as the budget can use. A
+    // chunk is the best candidates left, found in linear time with a histogram of the
+    // scores' bits (for non-negative floats, their order as integers), then sorted.
     const auto better = [](const Candidate& a, const Candidate& b) {
         return a.score > b.score || (a.score == b.score && a.node < b.node);
     };
+    // 32640 buckets for finite scores >= 0, each about 0.5 % wide.
+    constexpr std::uint32_t Buckets = 0x8000;
+    auto bucket = [](float score) { return std::bit_cast<std::uint32_t>(score) >> 16; };
     std::size_t begin = 0;
     std::size_t chunk = FirstChunk;
-    while (begin < m_candidates.size() && budget > 0) {
+    std::size_t misses = 0;
+    const std::size_t tried = std::min(m_candidates.size(), MaxAttempts);
+    while (begin < tried && budget > 0 && misses < MaxConsecutiveMisses) {
         const auto first = m_candidates.begin() + std::ptrdiff_t(begin);
-        const std::size_t end = std::min(m_candidates.size(), begin + chunk);
-        const auto last = m_candidates.begin() + std::ptrdiff_t(end);
-        if (last != m_candidates.end())
-            std::nth_element(first, last, m_candidates.end(), better);
+        auto last = m_candidates.end();
+        chunk = std::min(chunk, tried - begin);
+        if (m_candidates.size() - begin > chunk) {
+            m_histogram.assign(Buckets, 0);
+            for (auto it = first; it != last; ++it)
+                ++m_histogram[bucket(it->score)];
+            std::uint32_t threshold = Buckets;
+            for (std::size_t taken = 0; threshold > 0 && taken < chunk;)
+                taken += m_histogram[--threshold];
+            last = std::partition(first, last, [&](const Candidate& c) { return bucket(c.score) >= threshold; });
+        }
         std::sort(first, last, better);
-        for (auto it = first; it != last && budget > 0; ++it)
-            tryNode(*it);
-        begin = end;
-        chunk *= 2;
+        for (auto it = first; it != last && budget > 0 && misses < MaxConsecutiveMisses; ++it)
+            misses = tryNode(*it) ? 0 : misses + 1;
+        begin = std::size_t(last - m_candidates.begin());
+        chunk *= 4;
     }
 
     std::sort(m_missing.begin(), m_missing.end());

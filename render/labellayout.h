@@ -102,6 +102,7 @@ private:
     };
     std::vector<Candidate> m_candidates;
     std::vector<std::uint8_t> m_grid;
+    std::vector<std::uint32_t> m_histogram;
     std::u32string m_text;
     std::vector<char32_t> m_missing;
 };
