@@ -203,49 +203,40 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
         return true;
     };
 
-    // Selected, then hovered, in that order and before all others.
-    m_candidates.clear();
-    auto isPriority = [&](std::uint32_t i) {
-        return std::find(input.selected.begin(), input.selected.end(), i) != input.selected.end()
-            || std::int64_t(i) == input.hovered;
-    };
-    {
-        std::vector<std::uint32_t> priority(input.selected.begin(), input.selected.end());
-        if (input.hovered >= 0)
-            priority.push_back(std::uint32_t(input.hovered));
-        for (std::size_t k = 0; k < priority.size(); ++k) {
-            const std::uint32_t i = priority[k];
-            if (i >= labelCount || input.labels[i].empty()
-                || std::find(priority.begin(), priority.begin() + std::ptrdiff_t(k), i)
-                    != priority.begin() + std::ptrdiff_t(k))
-                continue;
+    // Selected nodes (the best of them first), then the hovered one, before all others;
+    // m_priority marks them so that the general pass skips them.
+    const bool anyPriority = !input.selected.empty() || input.hovered >= 0;
+    if (anyPriority) {
+        m_priority.assign(labelCount, 0);
+        m_candidates.clear();
+        for (const std::uint32_t i : input.selected) {
             Candidate c;
-            if (candidate(i, c))
+            if (i < labelCount && !m_priority[i] && !input.labels[i].empty() && candidate(i, c))
+                m_candidates.push_back(c);
+            if (i < labelCount)
+                m_priority[i] = 1;
+        }
+        std::sort(m_candidates.begin(), m_candidates.end(), [](const Candidate& a, const Candidate& b) {
+            return a.score > b.score || (a.score == b.score && a.node < b.node);
+        });
+        for (const Candidate& c : m_candidates)
+            tryNode(c);
+        const auto h = std::uint64_t(input.hovered);
+        if (input.hovered >= 0 && h < labelCount && !m_priority[h]) {
+            m_priority[h] = 1;
+            Candidate c;
+            if (!input.labels[h].empty() && candidate(std::uint32_t(h), c))
                 tryNode(c);
         }
     }
-    const bool anyPriority = !input.selected.empty() || input.hovered >= 0;
-    const std::size_t prioritySmall = input.selected.size() + 1;
 
+    m_candidates.clear();
     for (std::uint32_t i = 0; i < labelCount; ++i) {
-        if (input.labels[i].empty())
+        if (input.labels[i].empty() || (anyPriority && m_priority[i]))
             continue;
         Candidate c;
-        if (!candidate(i, c))
-            continue;
-        // Selected and hovered nodes were placed (or not) above. The check is linear in
-        // the selection: cheap for a few, skipped when there are none.
-        if (anyPriority && prioritySmall <= 64 && isPriority(i))
-            continue;
-        m_candidates.push_back(c);
-    }
-    if (anyPriority && prioritySmall > 64) {
-        std::vector<std::uint32_t> sorted(input.selected.begin(), input.selected.end());
-        if (input.hovered >= 0)
-            sorted.push_back(std::uint32_t(input.hovered));
-        std::sort(sorted.begin(), sorted.end());
-        std::erase_if(
-            m_candidates, [&](const Candidate& c) { return std::binary_search(sorted.begin(), sorted.end(), c.node); });
+        if (candidate(i, c))
+            m_candidates.push_back(c);
     }
 
     // Best first, a chunk at a time: only as much is ordered as the budget can use. A

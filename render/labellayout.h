@@ -103,6 +103,7 @@ private:
     std::vector<Candidate> m_candidates;
     std::vector<std::uint8_t> m_grid;
     std::vector<std::uint32_t> m_histogram;
+    std::vector<std::uint8_t> m_priority; // per node: selected or hovered
     std::u32string m_text;
     std::vector<char32_t> m_missing;
 };
