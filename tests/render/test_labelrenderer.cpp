@@ -9,6 +9,8 @@
 
 #include <QColor>
 #include <QImage>
+#include <QOpenGLContext>
+#include <QOpenGLFunctions>
 
 #include <gtest/gtest.h>
 

@@ -189,8 +189,8 @@ TEST(RenderScene, PickingFollowsAMove)
 TEST(RenderScene, KeepsEachNodesLabelUpToDate)
 {
     GraphDocument doc(1, 1);
-    const EntityId a = addNode(doc, {0, 0, 0});
-    const EntityId b = addNode(doc, {1, 0, 0});
+    const EntityId a = addNode(doc, { 0, 0, 0 });
+    const EntityId b = addNode(doc, { 1, 0, 0 });
     setField(doc, b, Field::Label, Value("Bee"));
     RenderScene scene;
     scene.rebuild(doc);
@@ -202,6 +202,6 @@ TEST(RenderScene, KeepsEachNodesLabelUpToDate)
     scene.updateNodes(doc, std::span(&a, 1));
     EXPECT_EQ(scene.nodeLabels()[scene.nodeIndex(a)], "\xc3\x84h");
     const RenderScene::Changes changes = scene.takeChanges();
-    EXPECT_EQ(changes.nodeRanges, (std::vector<InstanceRange> {{std::uint32_t(scene.nodeIndex(a)), 1}}))
+    EXPECT_EQ(changes.nodeRanges, (std::vector<InstanceRange> { { std::uint32_t(scene.nodeIndex(a)), 1 } }))
         << "a renamed node is a changed instance, so the renderer's copy follows";
 }
