@@ -1,6 +1,7 @@
 #include "labellayout.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 namespace constellate::render {
@@ -8,7 +9,12 @@ namespace constellate::render {
 namespace {
 
 constexpr std::size_t MaxLabelCodePoints = 64; // longer labels end in an ellipsis
-constexpr std::size_t FirstChunk = 512;
+constexpr std::size_t FirstChunk = 4096;
+// After this many candidates in a row found no room, the screen is taken as full: the rest
+// (all of lower priority) are not tried. Bounds a frame's work on huge graphs.
+constexpr std::size_t MaxConsecutiveMisses = 2000;
+// And at most this many are tried in all (a 1920x1080 screen holds about 2500 labels).
+constexpr std::size_t MaxAttempts = 16384;
 
 /// A line of text measured and ready to place: its code points (fallback substituted),
 /// its width and the number of quads it needs.
@@ -143,6 +149,8 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
             ++result.textItemsShown;
     }
 
+    if (!options.nodeLabels)
+        return; // nameplates only
     const std::size_t nodeCount = input.nodes.size();
     const std::size_t labelCount = std::min(nodeCount, input.labels.size());
     const float size = options.pixelSize * scale;
@@ -155,13 +163,22 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
     // the sphere's point nearest the eye: the node's own sphere never hides its label, a
     // node in front of it does.
     auto tryNode = [&](const Candidate& c) {
+        const glm::vec2 corner(c.radiusPixels + gap, -0.5f * lineHeight);
+        // Cheap rejection before the text is decoded: the box's first column taken.
+        {
+            const glm::vec2 lo = c.pixel + corner;
+            int x0, x1, y0, y1;
+            if (gridRange(lo.x, lo.x, gridW, x0, x1) && gridRange(lo.y, lo.y + lineHeight, gridH, y0, y1))
+                for (int y = y0; y <= y1; ++y)
+                    if (m_grid[std::size_t(y) * std::size_t(gridW) + std::size_t(x0)])
+                        return false;
+        }
         const NodeInstance& node = input.nodes[c.node];
         const Measured m = measure(input.labels[c.node], size);
         glm::vec3 towardsEye = orthographic ? back : eye - node.position;
         const float distance = glm::length(towardsEye);
         const float lift = orthographic ? node.radius : std::min(node.radius, 0.9f * distance);
         const glm::vec3 anchor = distance > 0.0f ? node.position + towardsEye / distance * lift : node.position;
-        const glm::vec2 corner(c.radiusPixels + gap, -0.5f * lineHeight);
         if (!place(m, c.pixel, corner, size, anchor, textColor, 0u, false))
             return false;
         result.labelledNodes.push_back(c.node);
@@ -188,68 +205,73 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
         return true;
     };
 
-    // Selected, then hovered, in that order and before all others.
-    m_candidates.clear();
-    auto isPriority = [&](std::uint32_t i) {
-        return std::find(input.selected.begin(), input.selected.end(), i) != input.selected.end()
-            || std::int64_t(i) == input.hovered;
-    };
-    {
-        std::vector<std::uint32_t> priority(input.selected.begin(), input.selected.end());
-        if (input.hovered >= 0)
-            priority.push_back(std::uint32_t(input.hovered));
-        for (std::size_t k = 0; k < priority.size(); ++k) {
-            const std::uint32_t i = priority[k];
-            if (i >= labelCount || input.labels[i].empty()
-                || std::find(priority.begin(), priority.begin() + std::ptrdiff_t(k), i)
-                    != priority.begin() + std::ptrdiff_t(k))
-                continue;
+    // Selected nodes (the best of them first), then the hovered one, before all others;
+    // m_priority marks them so that the general pass skips them.
+    const bool anyPriority = !input.selected.empty() || input.hovered >= 0;
+    if (anyPriority) {
+        m_priority.assign(labelCount, 0);
+        m_candidates.clear();
+        for (const std::uint32_t i : input.selected) {
             Candidate c;
-            if (candidate(i, c))
+            if (i < labelCount && !m_priority[i] && !input.labels[i].empty() && candidate(i, c))
+                m_candidates.push_back(c);
+            if (i < labelCount)
+                m_priority[i] = 1;
+        }
+        std::sort(m_candidates.begin(), m_candidates.end(), [](const Candidate& a, const Candidate& b) {
+            return a.score > b.score || (a.score == b.score && a.node < b.node);
+        });
+        for (const Candidate& c : m_candidates)
+            tryNode(c);
+        const auto h = std::uint64_t(input.hovered);
+        if (input.hovered >= 0 && h < labelCount && !m_priority[h]) {
+            m_priority[h] = 1;
+            Candidate c;
+            if (!input.labels[h].empty() && candidate(std::uint32_t(h), c))
                 tryNode(c);
         }
     }
-    const bool anyPriority = !input.selected.empty() || input.hovered >= 0;
-    const std::size_t prioritySmall = input.selected.size() + 1;
 
+    m_candidates.clear();
     for (std::uint32_t i = 0; i < labelCount; ++i) {
-        if (input.labels[i].empty())
+        if (input.labels[i].empty() || (anyPriority && m_priority[i]))
             continue;
         Candidate c;
-        if (!candidate(i, c))
-            continue;
-        // Selected and hovered nodes were placed (or not) above. The check is linear in
-        // the selection: cheap for a few, skipped when there are none.
-        if (anyPriority && prioritySmall <= 64 && isPriority(i))
-            continue;
-        m_candidates.push_back(c);
-    }
-    if (anyPriority && prioritySmall > 64) {
-        std::vector<std::uint32_t> sorted(input.selected.begin(), input.selected.end());
-        if (input.hovered >= 0)
-            sorted.push_back(std::uint32_t(input.hovered));
-        std::sort(sorted.begin(), sorted.end());
-        std::erase_if(
-            m_candidates, [&](const Candidate& c) { return std::binary_search(sorted.begin(), sorted.end(), c.node); });
+        if (candidate(i, c))
+            m_candidates.push_back(c);
     }
 
-    // Best first, a chunk at a time: only as much is ordered as the budget can use.
+    // Best first, a chunk at a time: only as much is ordered as the budget can use. A
+    // chunk is the best candidates left, found in linear time with a histogram of the
+    // scores' bits (for non-negative floats, their order as integers), then sorted.
     const auto better = [](const Candidate& a, const Candidate& b) {
         return a.score > b.score || (a.score == b.score && a.node < b.node);
     };
+    // 32640 buckets for finite scores >= 0, each about 0.5 % wide.
+    constexpr std::uint32_t Buckets = 0x8000;
+    auto bucket = [](float score) { return std::bit_cast<std::uint32_t>(score) >> 16; };
     std::size_t begin = 0;
     std::size_t chunk = FirstChunk;
-    while (begin < m_candidates.size() && budget > 0) {
+    std::size_t misses = 0;
+    const std::size_t tried = std::min(m_candidates.size(), MaxAttempts);
+    while (begin < tried && budget > 0 && misses < MaxConsecutiveMisses) {
         const auto first = m_candidates.begin() + std::ptrdiff_t(begin);
-        const std::size_t end = std::min(m_candidates.size(), begin + chunk);
-        const auto last = m_candidates.begin() + std::ptrdiff_t(end);
-        if (last != m_candidates.end())
-            std::nth_element(first, last, m_candidates.end(), better);
+        auto last = m_candidates.end();
+        chunk = std::min(chunk, tried - begin);
+        if (m_candidates.size() - begin > chunk) {
+            m_histogram.assign(Buckets, 0);
+            for (auto it = first; it != last; ++it)
+                ++m_histogram[bucket(it->score)];
+            std::uint32_t threshold = Buckets;
+            for (std::size_t taken = 0; threshold > 0 && taken < chunk;)
+                taken += m_histogram[--threshold];
+            last = std::partition(first, last, [&](const Candidate& c) { return bucket(c.score) >= threshold; });
+        }
         std::sort(first, last, better);
-        for (auto it = first; it != last && budget > 0; ++it)
-            tryNode(*it);
-        begin = end;
-        chunk *= 2;
+        for (auto it = first; it != last && budget > 0 && misses < MaxConsecutiveMisses; ++it)
+            misses = tryNode(*it) ? 0 : misses + 1;
+        begin = std::size_t(last - m_candidates.begin());
+        chunk *= 4;
     }
 
     std::sort(m_missing.begin(), m_missing.end());

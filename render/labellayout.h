@@ -49,7 +49,8 @@ struct LabelHighlights {
 /// How labels are drawn. Pixel quantities are logical pixels: multiplied by `scale`
 /// (the device pixel ratio) for the framebuffer.
 struct LabelOptions {
-    bool enabled = true;
+    bool enabled = true;     ///< false: no text at all
+    bool nodeLabels = true;  ///< false: only the text items (nameplates)
     std::size_t glyphBudget = 20000; ///< glyphs per frame, nameplates included
     float pixelSize = 13.0f; ///< the font's pixel size (em)
     float scale = 1.0f; ///< device pixels per logical pixel
@@ -102,6 +103,8 @@ private:
     };
     std::vector<Candidate> m_candidates;
     std::vector<std::uint8_t> m_grid;
+    std::vector<std::uint32_t> m_histogram;
+    std::vector<std::uint8_t> m_priority; // per node: selected or hovered
     std::u32string m_text;
     std::vector<char32_t> m_missing;
 };

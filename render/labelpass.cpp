@@ -9,8 +9,8 @@ LabelPass::LabelPass() = default;
 
 LabelPass::~LabelPass()
 {
-    if (m_building.valid())
-        m_building.wait();
+    if (m_worker.joinable())
+        m_worker.join();
 }
 
 bool LabelPass::initialize(std::uint32_t viewBlockBinding, GlyphAtlas::Options atlasOptions)

@@ -11,6 +11,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace constellate::render {
@@ -24,7 +25,8 @@ namespace constellate::render {
 class LabelPass {
 public:
     LabelPass();
-    /// Waits for an atlas build in flight (it touches no GL and nothing of this object's).
+    /// Waits for an atlas build in flight (it touches no GL and nothing of this object's),
+    /// and for its callback.
     ~LabelPass();
     LabelPass(const LabelPass&) = delete;
     LabelPass& operator=(const LabelPass&) = delete;
@@ -72,7 +74,8 @@ private:
     GlyphAtlas::Options m_atlasOptions;
     GlyphTable m_table; // of the atlas in use
     std::vector<char32_t> m_extraCodePoints; // asked for beyond Latin-1
-    std::future<GlyphAtlas> m_building;
+    std::future<GlyphAtlas> m_building; // valid while a build's result is not taken
+    std::thread m_worker;
     std::shared_ptr<std::function<void()>> m_atlasReady;
     std::string m_error;
 

@@ -6,7 +6,9 @@
 
 #include <QKeyEvent>
 #include <QMouseEvent>
+#include <QCoreApplication>
 #include <QPainter>
+#include <QPointer>
 #include <QTimer>
 #include <QWheelEvent>
 
@@ -117,6 +119,12 @@ void GraphView::setTool(Tool tool)
     m_tool = tool;
     setCursor(tool == Tool::Select ? Qt::ArrowCursor : Qt::CrossCursor);
     Q_EMIT toolChanged(tool);
+    update();
+}
+
+void GraphView::setLabelsShown(bool on)
+{
+    m_labelsShown = on;
     update();
 }
 
@@ -315,6 +323,14 @@ void GraphView::sendCursor(QPoint pixel)
 void GraphView::initializeGL()
 {
     m_renderer = std::make_unique<render::SceneRenderer>();
+    // The glyph atlas is built on a worker: draw again once it is there.
+    QPointer<GraphView> self(this);
+    m_renderer->setLabelAtlasReadyCallback([self] {
+        QMetaObject::invokeMethod(qApp, [self] {
+            if (self)
+                self->update();
+        }, Qt::QueuedConnection);
+    });
     if (!m_renderer->initialize()) {
         m_glError = QStringLiteral("OpenGL 3.3 is needed to draw the graph: %1")
                         .arg(QString::fromStdString(m_renderer->error()));
@@ -336,6 +352,10 @@ void GraphView::paintGL()
     if (m_following)
         jumpTo(*m_following);
     updateOverlays();
+    render::LabelOptions labels = m_renderer->labelOptions();
+    labels.scale = float(devicePixelRatioF()); // high-DPI screens: the same text size in points
+    labels.nodeLabels = m_labelsShown;
+    m_renderer->setLabelOptions(labels);
     m_renderer->upload(m_scene);
     const qreal ratio = devicePixelRatioF();
     render::RenderTarget target;

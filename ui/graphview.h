@@ -71,6 +71,9 @@ public:
     /// target that faces the eye (where a click adds a node).
     Vec3 pointAt(QPoint pixel) const;
 
+    /// Node labels on or off (nameplates always show).
+    void setLabelsShown(bool on);
+    bool labelsShown() const { return m_labelsShown; }
     /// Fly mode: W/S, A/D and Q/E move the eye (forward and back, left and right, down and
     /// up), right drag looks around; off: the orbit camera.
     void setFlyMode(bool on);
@@ -163,6 +166,7 @@ private:
 
     std::unordered_set<EntityId> m_remotelyDragged; ///< nodes drawn at others' transient positions
     std::optional<net::protocol::PeerIndex> m_following;
+    bool m_labelsShown = true;
     bool m_flyMode = false;
     std::unordered_set<int> m_flyKeys; ///< held
     QTimer* m_flyTimer = nullptr;

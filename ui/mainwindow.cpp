@@ -208,6 +208,15 @@ void MainWindow::buildMenus()
     viewMenu->setObjectName(QStringLiteral("viewMenu"));
     viewMenu->addAction(tr("&Frame Selection"), QKeySequence(Qt::Key_F), m_view, &GraphView::frameSelection);
     viewMenu->addAction(tr("Frame &All"), QKeySequence(Qt::Key_Home), m_view, &GraphView::frameAll);
+    QAction* labels = viewMenu->addAction(tr("&Labels"));
+    labels->setShortcut(QKeySequence(Qt::Key_L));
+    labels->setCheckable(true);
+    labels->setChecked(QSettings().value(QStringLiteral("view/labels"), true).toBool());
+    m_view->setLabelsShown(labels->isChecked());
+    connect(labels, &QAction::toggled, this, [this](bool on) {
+        m_view->setLabelsShown(on);
+        QSettings().setValue(QStringLiteral("view/labels"), on);
+    });
     QAction* fly = viewMenu->addAction(tr("F&ly Mode"));
     fly->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F));
     fly->setCheckable(true);

@@ -249,6 +249,14 @@ TEST_F(LabelLayoutTest, NameplatesComeFirstInTheirColourOverEverything)
     m_options.glyphBudget = 8;
     EXPECT_EQ(run().labelledNodes.size(), 1u);
 
+    // Node labels off (View > Labels): the nameplate stays.
+    m_options.nodeLabels = false;
+    r = run();
+    EXPECT_EQ(r.textItemsShown, 1u);
+    EXPECT_TRUE(r.labelledNodes.empty());
+    EXPECT_EQ(r.glyphs.size(), 3u);
+    m_options.nodeLabels = true;
+
     // Behind the eye: not shown.
     m_items[0].anchor = { 0, 0, 40 };
     EXPECT_EQ(run().textItemsShown, 0u);

@@ -9,10 +9,15 @@
 
 #include <QColor>
 #include <QImage>
+#include <QOpenGLContext>
+#include <QOpenGLFunctions>
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 using namespace constellate;
 using namespace constellate::render;
@@ -216,4 +221,22 @@ TEST_F(LabelRendererTest, AHighlightedLabelWinsTheBudget)
     draw();
     ASSERT_EQ(m_renderer.lastLabelLayout().labelledNodes.size(), 1u);
     EXPECT_EQ(m_renderer.lastLabelLayout().labelledNodes[0], 0u);
+}
+
+TEST_F(LabelRendererTest, TheAtlasReadyCallbackComesWhenTheNextFrameCanUseIt)
+{
+    SceneRenderer other;
+    std::atomic<int> calls { 0 };
+    other.setLabelAtlasReadyCallback([&] { ++calls; });
+    ASSERT_TRUE(other.initialize()) << other.error();
+    for (int i = 0; i < 6000 && calls == 0; ++i) // a bounded wait, not a timing check
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(calls, 1);
+    EXPECT_FALSE(other.labelsReady()) << "swapped in by a frame, on the GL thread";
+    labelledNode({ -4, 0, 0 }, "Ready");
+    m_scene.rebuild(m_doc);
+    other.upload(m_scene);
+    other.render(view(), m_target.target());
+    EXPECT_TRUE(other.labelsReady());
+    EXPECT_EQ(other.stats().labelsShown, 1u);
 }

@@ -261,4 +261,23 @@ TEST(RenderScene, BoundsOfASelection)
     EXPECT_NEAR(edge.radius, 46.0f, 1e-4f);
     EXPECT_EQ(scene.bounds(std::span<const EntityId> {}).radius, 0.0f);
     (void)c;
+
+TEST(RenderScene, KeepsEachNodesLabelUpToDate)
+{
+    GraphDocument doc(1, 1);
+    const EntityId a = addNode(doc, { 0, 0, 0 });
+    const EntityId b = addNode(doc, { 1, 0, 0 });
+    setField(doc, b, Field::Label, Value("Bee"));
+    RenderScene scene;
+    scene.rebuild(doc);
+    ASSERT_EQ(scene.nodeLabels().size(), 2u);
+    EXPECT_EQ(scene.nodeLabels()[scene.nodeIndex(a)], "");
+    EXPECT_EQ(scene.nodeLabels()[scene.nodeIndex(b)], "Bee");
+    scene.takeChanges();
+    setField(doc, a, Field::Label, Value("\xc3\x84h")); // "Äh"
+    scene.updateNodes(doc, std::span(&a, 1));
+    EXPECT_EQ(scene.nodeLabels()[scene.nodeIndex(a)], "\xc3\x84h");
+    const RenderScene::Changes changes = scene.takeChanges();
+    EXPECT_EQ(changes.nodeRanges, (std::vector<InstanceRange> { { std::uint32_t(scene.nodeIndex(a)), 1 } }))
+        << "a renamed node is a changed instance, so the renderer's copy follows";
 }
