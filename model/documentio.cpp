@@ -261,7 +261,8 @@ std::string nativeFileBytes(std::string_view snapshot)
 
 std::string nativeSnapshotFromFileBytes(std::string_view bytes, const std::string& displayName)
 {
-    if (bytes.size() < sizeof NativeMagic + 4 || bytes.substr(0, sizeof NativeMagic) != std::string_view(NativeMagic, sizeof NativeMagic))
+    const std::string_view magic(NativeMagic, sizeof NativeMagic);
+    if (bytes.size() < sizeof NativeMagic + 4 || bytes.substr(0, sizeof NativeMagic) != magic)
         throw ImportError(displayName, 0, 0, "not a Constellate file (no CONSTELLATE header)");
     std::uint32_t version = 0;
     std::memcpy(&version, bytes.data() + sizeof NativeMagic, 4);
