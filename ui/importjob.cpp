@@ -37,6 +37,8 @@ public:
         counted(edge.sourceKey.data());
     }
 
+    std::size_t count() const { return m_count; }
+
 private:
     void counted(const char* position)
     {
@@ -146,6 +148,7 @@ void ImportJob::work()
             reportProgress(read + (position - begin), read * 2);
     });
     m_report = readInto(m_bytes, m_format, name, counting, sink);
+    m_records.store(counting.count(), std::memory_order_relaxed);
     reportProgress(read * 2, read * 2);
 }
 

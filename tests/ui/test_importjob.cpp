@@ -116,6 +116,8 @@ TEST(ImportJob, ReportsProgressInBytesToTheEnd)
         previous = done;
     }
     EXPECT_EQ(log.steps.back().first, 2 * size);
+    // Every node of this file is declared, once: one record per node and per edge.
+    EXPECT_EQ(job.recordsRead(), job.report().nodes + job.report().edges);
     EXPECT_GT(job.recordsRead(), 10'000u);
     EXPECT_EQ(doc->count(EntityKind::Node), job.report().nodes);
 }
