@@ -142,8 +142,10 @@ int main(int argc, char** argv)
     } else if (parser.isSet(join)) {
         if (!session.join(QUrl(parser.value(join)), parser.value(key), &error))
             return usage(error);
-    } else if (!file.isEmpty() && !session.openFile(file, &error)) {
-        QMessageBox::warning(&window, QStringLiteral("Constellate"), error);
+    } else {
+        window.offerRecovery();
+        if (!file.isEmpty())
+            window.openPath(file);
     }
     return QApplication::exec();
 }

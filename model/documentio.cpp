@@ -249,15 +249,39 @@ constexpr char NativeMagic[12] = {'C', 'O', 'N', 'S', 'T', 'E', 'L', 'L', 'A', '
 constexpr std::uint32_t NativeVersion = 2;
 } // namespace
 
-void saveNative(const GraphDocument& document, const std::string& path)
+std::string nativeFileBytes(std::string_view snapshot)
 {
-    const std::string snapshot = document.encodeSnapshot();
-    QByteArray out(NativeMagic, sizeof NativeMagic);
+    std::string out(NativeMagic, sizeof NativeMagic);
     const std::uint32_t version = NativeVersion;
     out.append(reinterpret_cast<const char*>(&version), 4);
-    out.append(qCompress(reinterpret_cast<const uchar*>(snapshot.data()), qsizetype(snapshot.size()), 6));
+    const QByteArray packed = qCompress(reinterpret_cast<const uchar*>(snapshot.data()), qsizetype(snapshot.size()), 6);
+    out.append(packed.constData(), std::size_t(packed.size()));
+    return out;
+}
+
+std::string nativeSnapshotFromFileBytes(std::string_view bytes, const std::string& displayName)
+{
+    const std::string_view magic(NativeMagic, sizeof NativeMagic);
+    if (bytes.size() < sizeof NativeMagic + 4 || bytes.substr(0, sizeof NativeMagic) != magic)
+        throw ImportError(displayName, 0, 0, "not a Constellate file (no CONSTELLATE header)");
+    std::uint32_t version = 0;
+    std::memcpy(&version, bytes.data() + sizeof NativeMagic, 4);
+    if (version == 0 || version > NativeVersion)
+        throw ImportError(displayName, 0, 0,
+                          "written by a newer Constellate (file format " + std::to_string(version)
+                              + ", this version reads up to " + std::to_string(NativeVersion) + ")");
+    const std::string_view packed = bytes.substr(sizeof NativeMagic + 4);
+    const QByteArray snapshot = qUncompress(reinterpret_cast<const uchar*>(packed.data()), qsizetype(packed.size()));
+    if (snapshot.isEmpty())
+        throw ImportError(displayName, 0, 0, "the file is damaged (its compressed content does not unpack)");
+    return std::string(snapshot.constData(), std::size_t(snapshot.size()));
+}
+
+void saveNative(const GraphDocument& document, const std::string& path)
+{
+    const std::string out = nativeFileBytes(document.encodeSnapshot());
     QSaveFile f(QString::fromStdString(path));
-    if (!f.open(QIODevice::WriteOnly) || f.write(out) != out.size() || !f.commit())
+    if (!f.open(QIODevice::WriteOnly) || f.write(out.data(), qint64(out.size())) != qint64(out.size()) || !f.commit())
         throw ExportError("cannot write " + path + ": " + f.errorString().toStdString());
 }
 
@@ -267,19 +291,10 @@ void loadNative(GraphDocument& document, const std::string& path)
     if (!f.open(QIODevice::ReadOnly))
         throw ImportError(path, 0, 0, "cannot open: " + f.errorString().toStdString());
     const QByteArray bytes = f.readAll();
-    if (bytes.size() < qsizetype(sizeof NativeMagic + 4) || !bytes.startsWith(QByteArray(NativeMagic, sizeof NativeMagic)))
-        throw ImportError(path, 0, 0, "not a Constellate file (no CONSTELLATE header)");
-    std::uint32_t version = 0;
-    std::memcpy(&version, bytes.constData() + sizeof NativeMagic, 4);
-    if (version == 0 || version > NativeVersion)
-        throw ImportError(path, 0, 0,
-                          "written by a newer Constellate (file format " + std::to_string(version)
-                              + ", this version reads up to " + std::to_string(NativeVersion) + ")");
-    const QByteArray snapshot = qUncompress(bytes.mid(sizeof NativeMagic + 4));
-    if (snapshot.isEmpty())
-        throw ImportError(path, 0, 0, "the file is damaged (its compressed content does not unpack)");
+    const std::string snapshot
+        = nativeSnapshotFromFileBytes(std::string_view(bytes.constData(), std::size_t(bytes.size())), path);
     std::string error;
-    if (!document.mergeSnapshot(std::string_view(snapshot.constData(), std::size_t(snapshot.size())), &error))
+    if (!document.mergeSnapshot(snapshot, &error))
         throw ImportError(path, 0, 0, "the file is damaged: " + error);
 }
 

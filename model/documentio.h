@@ -67,4 +67,13 @@ void saveNative(const GraphDocument& document, const std::string& path);
 /// Merges a native file into the document. Throws ImportError.
 void loadNative(GraphDocument& document, const std::string& path);
 
+/// The bytes of a native file holding `snapshot` (GraphDocument::encodeSnapshot): the
+/// header and the compressed snapshot. Pure: callable on any thread (the editor compresses
+/// on a worker while the snapshot was taken on the UI thread).
+std::string nativeFileBytes(std::string_view snapshot);
+/// The snapshot inside a native file's bytes (checks the header and the version, and
+/// unpacks). Pure, any thread. Throws ImportError naming `displayName`; the snapshot
+/// itself is validated by GraphDocument::mergeSnapshot.
+std::string nativeSnapshotFromFileBytes(std::string_view fileBytes, const std::string& displayName);
+
 } // namespace constellate

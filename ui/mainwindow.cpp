@@ -1,6 +1,10 @@
 #include "mainwindow.h"
 
+#include "autosaver.h"
+#include "documentio.h"
 #include "editorsession.h"
+#include "exportjob.h"
+#include "importjob.h"
 #include "formats.h"
 #include "graphview.h"
 #include "identity.h"
@@ -25,6 +29,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
+#include <QProgressDialog>
 #include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
@@ -35,6 +40,10 @@
 namespace constellate::ui {
 
 namespace {
+
+const QString GraphFilter = QStringLiteral(
+    "Graphs (*.constellate *.graphml *.gexf *.json *.gml *.csv);;Constellate (*.constellate);;GraphML (*.graphml);;"
+    "GEXF (*.gexf);;JSON node-link (*.json);;GML (*.gml);;CSV edge list (*.csv);;All files (*)");
 
 QColor toQColor(Rgba c)
 {
@@ -131,6 +140,16 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
         QMessageBox::critical(this, tr("Constellate"), text);
     });
 
+    // Autosave: the document's snapshot every minute when it changed, for crash recovery.
+    m_autosaver = new Autosaver(Autosaver::defaultDirectory(), this);
+    m_autosaver->setSnapshotSource([this] { return m_session.document().encodeSnapshot(); });
+    connect(&m_session, &EditorSession::documentEdited, m_autosaver, &Autosaver::markDirty);
+    connect(&m_session, &EditorSession::documentReset, m_autosaver, &Autosaver::markDirty);
+    connect(m_autosaver, &Autosaver::saved, this, [this](bool ok, const QString& text) {
+        if (!ok)
+            statusBar()->showMessage(tr("Autosave failed: %1").arg(text), 10'000);
+    });
+
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1280, 800);
@@ -145,8 +164,13 @@ MainWindow::~MainWindow() = default;
 void MainWindow::buildMenus()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(tr("&New"), QKeySequence::New, &m_session, &EditorSession::newDocument);
+    file->addAction(tr("&New"), QKeySequence::New, this, &MainWindow::newFile);
     file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::openFile);
+    file->addAction(tr("&Save"), QKeySequence::Save, this, &MainWindow::save);
+    file->addAction(tr("Save &As…"), QKeySequence::SaveAs, this, &MainWindow::saveAs);
+    file->addSeparator();
+    file->addAction(tr("&Import…"), QKeySequence(Qt::CTRL | Qt::Key_I), this, &MainWindow::importFile);
+    file->addAction(tr("&Export…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this, &MainWindow::exportFile);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -156,7 +180,7 @@ void MainWindow::buildMenus()
     m_redo->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
     edit->addSeparator();
     edit->addAction(tr("&Add Node"), Qt::Key_Insert, this, &MainWindow::addNode);
-    edit->addAction(tr("&Connect Selected Nodes"), QKeySequence(Qt::CTRL | Qt::Key_E), this,
+    edit->addAction(tr("&Connect Selected Nodes"), QKeySequence(Qt::CTRL | Qt::Key_K), this,
                     &MainWindow::connectSelection);
     QAction* del = edit->addAction(tr("&Delete"), this, &MainWindow::deleteSelection);
     del->setShortcuts({QKeySequence::Delete, QKeySequence(Qt::Key_Backspace)});
@@ -232,6 +256,12 @@ QString MainWindow::statusText() const
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
+    if (!maybeSave()) {
+        event->ignore();
+        return;
+    }
+    m_closing = true;
+    m_autosaver->discard(); // a clean close: nothing to recover
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
@@ -239,23 +269,255 @@ void MainWindow::closeEvent(QCloseEvent* event)
     event->accept();
 }
 
+void MainWindow::runTask(FileTask* task, const QString& title, std::function<void(FileTask&)> done)
+{
+    auto* dialog = new QProgressDialog(title, tr("Cancel"), 0, 1000, this);
+    dialog->setWindowModality(Qt::WindowModal);
+    dialog->setMinimumDuration(300); // quick work shows no dialog at all
+    dialog->setAutoReset(false);
+    dialog->setAutoClose(false);
+    dialog->setValue(0);
+    connect(task, &FileTask::progress, dialog, [dialog](qint64 now, qint64 total) {
+        if (total <= 0) {
+            dialog->setRange(0, 0); // busy: the size is not known yet
+        } else {
+            dialog->setRange(0, 1000);
+            dialog->setValue(int(now * 1000 / total));
+        }
+    });
+    connect(dialog, &QProgressDialog::canceled, task, &FileTask::cancel);
+    connect(task, &FileTask::finished, this, [task, dialog, done = std::move(done)](bool, const QString&) {
+        dialog->close();
+        dialog->deleteLater();
+        done(*task);
+        task->deleteLater();
+    });
+    task->start();
+}
+
+bool MainWindow::maybeSave()
+{
+    // In a room the server keeps every acknowledged edit: nothing to ask.
+    if (m_session.client() || !m_session.isModified() || m_session.document().entityCount() == 0)
+        return true;
+    const auto answer = QMessageBox::question(
+        this, tr("Constellate"), tr("Save the changes to %1?").arg(m_session.filePath().isEmpty()
+                                                                       ? tr("the untitled graph")
+                                                                       : QFileInfo(m_session.filePath()).fileName()),
+        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+    if (answer == QMessageBox::Cancel)
+        return false;
+    if (answer == QMessageBox::Discard)
+        return true;
+    QString path = m_savePath;
+    if (path.isEmpty())
+        path = QFileDialog::getSaveFileName(this, tr("Save As"), QString(), tr("Constellate (*.constellate)"));
+    if (path.isEmpty())
+        return false;
+    if (!path.endsWith(QLatin1String(".constellate")))
+        path += QStringLiteral(".constellate");
+    // Written here and now (the window may be closing): a failure keeps the window open.
+    try {
+        saveNative(m_session.document(), path.toStdString());
+    } catch (const std::exception& e) {
+        QMessageBox::warning(this, tr("Save"), QString::fromStdString(e.what()));
+        return false;
+    }
+    m_savePath = path;
+    m_session.setModified(false);
+    return true;
+}
+
+void MainWindow::newFile()
+{
+    if (!maybeSave())
+        return;
+    m_session.newDocument();
+    m_savePath.clear();
+    m_autosaver->setOrigin(QString(), tr("Untitled"));
+}
+
 void MainWindow::openFile()
 {
     QSettings settings;
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open Graph"), settings.value(QStringLiteral("files/lastDir")).toString(),
-        tr("Graphs (*.graphml *.gexf *.json *.gml *.csv *.constellate);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Graph"),
+                                                      settings.value(QStringLiteral("files/lastDir")).toString(),
+                                                      GraphFilter);
     if (path.isEmpty())
         return;
     settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
-    QString error;
-    if (!m_session.openFile(path, &error))
-        QMessageBox::warning(this, tr("Open Graph"), error);
+    openPath(path);
+}
+
+void MainWindow::openPath(const QString& path, std::function<void(bool)> done)
+{
+    if (!maybeSave()) {
+        if (done)
+            done(false);
+        return;
+    }
+    // Read into a document of its own: the open one stays until this one is complete.
+    auto document = std::make_shared<std::unique_ptr<GraphDocument>>(
+        std::make_unique<GraphDocument>(newReplicaId(), m_session.profile().user));
+    auto* job = new ImportJob(**document, path);
+    job->setCollectChanges(false);
+    runTask(job, tr("Opening %1…").arg(QFileInfo(path).fileName()), [this, document, path, done](FileTask& task) {
+        if (!task.succeeded()) {
+            if (!task.wasCancelled())
+                QMessageBox::warning(this, tr("Open Graph"), task.message());
+            if (done)
+                done(false);
+            return;
+        }
+        const bool native = formatFromPath(path.toStdString()) == GraphFormat::Native;
+        m_session.adoptDocument(std::move(*document), path);
+        m_savePath = native ? path : QString(); // Save writes the native format only
+        m_autosaver->setOrigin(path, QFileInfo(path).fileName());
+        statusBar()->showMessage(task.message(), 5000);
+        if (done)
+            done(true);
+    });
+}
+
+void MainWindow::importFile()
+{
+    if (!m_session.canEdit())
+        return;
+    QSettings settings;
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Import into This Graph"), settings.value(QStringLiteral("files/lastDir")).toString(),
+        tr("Graphs (*.graphml *.gexf *.json *.gml *.csv);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
+    if (formatFromPath(path.toStdString()) == GraphFormat::Native) {
+        QMessageBox::information(this, tr("Import"), tr("A Constellate file is opened (File > Open), not imported."));
+        return;
+    }
+    auto* job = new ImportJob(m_session.document(), path);
+    runTask(job, tr("Importing %1…").arg(QFileInfo(path).fileName()), [this, path](FileTask& task) {
+        auto& import = static_cast<ImportJob&>(task);
+        if (!task.succeeded()) {
+            if (!task.wasCancelled())
+                QMessageBox::warning(this, tr("Import"), task.message());
+            return;
+        }
+        // One undo step, sent to the room like any edit.
+        m_session.submitApplied(import.takeTransaction(), import.takeChanges(),
+                                tr("Import %1").arg(QFileInfo(path).fileName()));
+        m_view->documentReset();
+        statusBar()->showMessage(task.message(), 5000);
+    });
+}
+
+void MainWindow::save()
+{
+    if (m_savePath.isEmpty())
+        saveAs();
+    else
+        saveTo(m_savePath);
+}
+
+void MainWindow::saveAs()
+{
+    QSettings settings;
+    QString suggested = m_session.filePath().isEmpty() ? settings.value(QStringLiteral("files/lastDir")).toString()
+                                                       : QFileInfo(m_session.filePath()).absolutePath() + QLatin1Char('/')
+            + QFileInfo(m_session.filePath()).completeBaseName() + QStringLiteral(".constellate");
+    QString path = QFileDialog::getSaveFileName(this, tr("Save As"), suggested, tr("Constellate (*.constellate)"));
+    if (path.isEmpty())
+        return;
+    if (!path.endsWith(QLatin1String(".constellate")))
+        path += QStringLiteral(".constellate");
+    settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(path).absolutePath());
+    saveTo(path);
+}
+
+void MainWindow::saveTo(const QString& path, std::function<void(bool)> done)
+{
+    const quint64 generation = m_autosaver->generation();
+    auto* job = new ExportJob(m_session.document(), path, GraphFormat::Native);
+    runTask(job, tr("Saving %1…").arg(QFileInfo(path).fileName()), [this, path, generation, done](FileTask& task) {
+        if (!task.succeeded()) {
+            if (!task.wasCancelled())
+                QMessageBox::warning(this, tr("Save"), task.message());
+            if (done)
+                done(false);
+            return;
+        }
+        m_savePath = path;
+        if (!m_session.client())
+            m_session.setFilePath(path);
+        m_session.setModified(false);
+        m_autosaver->markSaved(generation);
+        m_autosaver->setOrigin(path, QFileInfo(path).fileName());
+        statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+        if (done)
+            done(true);
+    });
+}
+
+void MainWindow::exportFile()
+{
+    QSettings settings;
+    QString selected;
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export"), settings.value(QStringLiteral("files/lastDir")).toString(),
+        tr("GraphML (*.graphml);;GEXF (*.gexf);;JSON node-link (*.json);;GML (*.gml);;CSV edge list (*.csv)"), &selected);
+    if (path.isEmpty())
+        return;
+    QString target = path;
+    if (formatFromPath(target.toStdString()) == GraphFormat::Unknown) {
+        // No extension typed: the chosen filter's.
+        const int star = selected.indexOf(QLatin1String("*."));
+        if (star >= 0)
+            target += selected.mid(star + 1, selected.indexOf(QLatin1Char(')'), star) - star - 1);
+    }
+    settings.setValue(QStringLiteral("files/lastDir"), QFileInfo(target).absolutePath());
+    auto* job = new ExportJob(m_session.document(), target);
+    runTask(job, tr("Exporting %1…").arg(QFileInfo(target).fileName()), [this](FileTask& task) {
+        if (task.succeeded())
+            statusBar()->showMessage(task.message(), 5000);
+        else if (!task.wasCancelled())
+            QMessageBox::warning(this, tr("Export"), task.message());
+    });
+}
+
+void MainWindow::offerRecovery()
+{
+    for (const RecoveryEntry& entry : Autosaver::findRecoverable(m_autosaver->directory())) {
+        const auto answer = QMessageBox::question(
+            this, tr("Recover"),
+            tr("Constellate did not close properly. Recover '%1', autosaved %2?")
+                .arg(entry.title.isEmpty() ? tr("Untitled") : entry.title, entry.savedAt.toLocalTime().toString()),
+            QMessageBox::Yes | QMessageBox::No | QMessageBox::Discard, QMessageBox::Yes);
+        if (answer == QMessageBox::Discard) {
+            Autosaver::remove(entry);
+            continue;
+        }
+        if (answer != QMessageBox::Yes)
+            continue; // offered again next time
+        auto document = std::make_unique<GraphDocument>(newReplicaId(), m_session.profile().user);
+        QString error;
+        if (!Autosaver::recover(entry, *document, &error)) {
+            QMessageBox::warning(this, tr("Recover"), error);
+            continue;
+        }
+        m_session.adoptDocument(std::move(document), QString());
+        m_session.setModified(true);
+        m_savePath.clear();
+        m_autosaver->adopt(entry);
+        m_autosaver->setOrigin(entry.origin, entry.title);
+        statusBar()->showMessage(tr("Recovered %1: save it to keep it").arg(entry.title), 10'000);
+        return; // one document per window
+    }
 }
 
 void MainWindow::hostSession()
 {
     QSettings settings;
+    if (!m_session.client() && !maybeSave())
+        return;
     QString path;
     if (m_session.document().entityCount() == 0 || m_session.client()) {
         path = QFileDialog::getOpenFileName(this, tr("Host a Graph"),
@@ -287,6 +549,8 @@ void MainWindow::hostSession()
 void MainWindow::joinSession()
 {
     QSettings settings;
+    if (!m_session.client() && !maybeSave())
+        return;
     bool ok = false;
     const QString url = QInputDialog::getText(this, tr("Join a Room"), tr("Room address (ws://HOST:PORT/rooms/NAME):"),
                                               QLineEdit::Normal, settings.value(QStringLiteral("session/lastUrl")).toString(),

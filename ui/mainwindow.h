@@ -4,6 +4,8 @@
 
 #include <QMainWindow>
 
+#include <functional>
+
 #include <memory>
 
 class QAction;
@@ -14,7 +16,9 @@ class QSettings;
 
 namespace constellate::ui {
 
+class Autosaver;
 class EditorSession;
+class FileTask;
 class NoticeBar;
 class PeoplePanel;
 class PropertiesPanel;
@@ -38,6 +42,15 @@ public:
     /// The status bar's text (tests).
     QString statusText() const;
 
+    /// Opens a graph file (any format) as the document, alone, with progress; asks first
+    /// whether to save unsaved changes. `done` (if given) is told whether it worked.
+    void openPath(const QString& path, std::function<void(bool)> done = {});
+    /// Saves the document in the native format to `path` (Save As without the dialog).
+    void saveTo(const QString& path, std::function<void(bool)> done = {});
+    /// Offers to recover what a session that did not close properly left (at start).
+    void offerRecovery();
+    Autosaver* autosaver() const { return m_autosaver; }
+
     /// The profile as QSettings remembers it (a colour from the user id until one is chosen).
     static Profile loadProfile(QSettings& settings);
     static void saveProfile(QSettings& settings, const Profile& profile);
@@ -47,7 +60,18 @@ protected:
 
 private:
     void buildMenus();
+    void newFile();
     void openFile();
+    void importFile();
+    void save();
+    void saveAs();
+    void exportFile();
+    /// True when the changes are saved, discarded, or there is nothing to save; false when
+    /// the user cancelled.
+    bool maybeSave();
+    /// Shows `task` in a progress dialog with Cancel, starts it, and calls `done` with it
+    /// when it has finished (then deletes it).
+    void runTask(FileTask* task, const QString& title, std::function<void(FileTask&)> done);
     void hostSession();
     void joinSession();
     void addNode();
@@ -72,6 +96,9 @@ private:
     QAction* m_leave = nullptr;
     QAction* m_copyAddress = nullptr;
     QActionGroup* m_tools = nullptr;
+    Autosaver* m_autosaver = nullptr;
+    QString m_savePath; ///< where Save writes (a native file), empty: Save asks
+    bool m_closing = false;
 };
 
 } // namespace constellate::ui

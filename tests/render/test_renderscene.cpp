@@ -261,6 +261,7 @@ TEST(RenderScene, BoundsOfASelection)
     EXPECT_NEAR(edge.radius, 46.0f, 1e-4f);
     EXPECT_EQ(scene.bounds(std::span<const EntityId> {}).radius, 0.0f);
     (void)c;
+}
 
 TEST(RenderScene, KeepsEachNodesLabelUpToDate)
 {

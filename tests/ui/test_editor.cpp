@@ -17,6 +17,9 @@
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QMessageBox>
+#include <QTimer>
 #include <QImage>
 #include <QKeyEvent>
 #include <QLineEdit>
@@ -459,4 +462,62 @@ TEST_F(EditorTest, OthersCursorsAndSelectionsShowInTheirColours)
     const QImage own = gv->grabFramebuffer();
     const QPoint g = *gv->pixelOf(node);
     EXPECT_GT(countColour(own, qRgb(255, 210, 30), 50, QRect(g - QPoint(40, 40), QSize(81, 81))), 20);
+}
+
+TEST(EditorFiles, OpenSaveAndOpenAgainKeepTheGraphExactly)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    EditorSession session(Profile {0x3003, QStringLiteral("solo"), 0});
+    MainWindow window(session);
+    window.resize(900, 600);
+    window.show();
+    std::optional<bool> opened;
+    window.openPath(QStringLiteral(CONSTELLATE_TEST_GRAPHS "/karate.graphml"), [&](bool ok) { opened = ok; });
+    ASSERT_TRUE(waitFor([&] { return opened.has_value(); }));
+    ASSERT_TRUE(*opened);
+    EXPECT_EQ(session.document().count(EntityKind::Node), 34u);
+    ASSERT_TRUE(waitFor([&] { return window.view()->scene().nodes().size() == 34u; }));
+
+    // An edit, then Save: the window's title loses its mark.
+    const EntityId added = session.addNode(Vec3 {1, 2, 3}, "new node");
+    EXPECT_TRUE(session.isModified());
+    EXPECT_TRUE(window.windowTitle().contains(QLatin1Char('*')));
+    const QString saved = dir.filePath(QStringLiteral("karate.constellate"));
+    std::optional<bool> wrote;
+    window.saveTo(saved, [&](bool ok) { wrote = ok; });
+    ASSERT_TRUE(waitFor([&] { return wrote.has_value(); }));
+    ASSERT_TRUE(*wrote);
+    EXPECT_FALSE(session.isModified());
+    EXPECT_FALSE(window.windowTitle().contains(QLatin1Char('*')));
+    const std::string hash = session.document().canonicalHash();
+
+    // Open the saved file: the same graph, merge metadata and all.
+    opened.reset();
+    window.openPath(saved, [&](bool ok) { opened = ok; });
+    ASSERT_TRUE(waitFor([&] { return opened.has_value(); }));
+    ASSERT_TRUE(*opened);
+    EXPECT_EQ(session.document().canonicalHash(), hash);
+    EXPECT_TRUE(session.document().isVisible(added));
+
+    // A malformed file: a message names the place, and the open document stays.
+    const QString bad = dir.filePath(QStringLiteral("bad.graphml"));
+    {
+        QFile f(bad);
+        ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+        f.write("<graphml><graph><node id=\"a\"></graph>");
+    }
+    QTimer closer; // answers the error's message box
+    QObject::connect(&closer, &QTimer::timeout, [&] {
+        if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+            EXPECT_TRUE(box->text().contains(QLatin1String("bad.graphml:"))) << box->text().toStdString();
+            box->accept();
+        }
+    });
+    closer.start(50);
+    opened.reset();
+    window.openPath(bad, [&](bool ok) { opened = ok; });
+    ASSERT_TRUE(waitFor([&] { return opened.has_value(); }));
+    EXPECT_FALSE(*opened);
+    EXPECT_EQ(session.document().canonicalHash(), hash);
 }

@@ -2,6 +2,7 @@
 // need a display: scripts/test.sh runs the suite under xvfb-run when there is none.
 
 #include <QApplication>
+#include <QStandardPaths>
 
 #include <gtest/gtest.h>
 
@@ -12,5 +13,9 @@ int main(int argc, char** argv)
     if (GTEST_FLAG_GET(list_tests))
         return RUN_ALL_TESTS();
     QApplication app(argc, argv);
+    // Settings, autosaves and hosted rooms of the tests go to ~/.qttest, never the user's.
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("ConstellateTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("test_editor"));
     return RUN_ALL_TESTS();
 }
