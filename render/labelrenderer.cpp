@@ -1,5 +1,6 @@
 #include "labelrenderer.h"
 
+#include "glfunctions.h"
 #include "labelshaders.h"
 #include "shaders.h"
 
@@ -10,9 +11,7 @@
 
 namespace constellate::render {
 
-struct LabelRenderer::Gl : QOpenGLFunctions_3_3_Core {
-    QOpenGLContext* context = nullptr;
-    std::string error;
+struct LabelRenderer::Gl : GlFunctions {
     GLuint program = 0;
     GLuint vao = 0;
     GLuint buffer = 0;
@@ -23,55 +22,11 @@ struct LabelRenderer::Gl : QOpenGLFunctions_3_3_Core {
     GLint haloPixelsLocation = -1;
     GLint spreadLocation = -1;
 
-    GLuint compile(GLenum type, const char* body)
-    {
-        const char* sources[] = { "#version 330 core\n", shaders::ViewBlock, body };
-        const GLuint shader = glCreateShader(type);
-        glShaderSource(shader, 3, sources, nullptr);
-        glCompileShader(shader);
-        GLint ok = 0;
-        glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
-        if (!ok) {
-            GLint length = 0;
-            glGetShaderiv(shader, GL_INFO_LOG_LENGTH, &length);
-            std::string log(std::size_t(length > 0 ? length : 1), '\0');
-            glGetShaderInfoLog(shader, length, nullptr, log.data());
-            error = std::string("compiling the label shader: ") + log.c_str();
-            glDeleteShader(shader);
-            return 0;
-        }
-        return shader;
-    }
-
     bool link(GLuint viewBlockBinding)
     {
-        const GLuint vs = compile(GL_VERTEX_SHADER, shaders::GlyphVertex);
-        const GLuint fs = vs ? compile(GL_FRAGMENT_SHADER, shaders::GlyphFragment) : 0;
-        if (!fs) {
-            glDeleteShader(vs);
+        program = linkProgram(shaders::GlyphVertex, shaders::GlyphFragment, "the label shader", viewBlockBinding);
+        if (!program)
             return false;
-        }
-        program = glCreateProgram();
-        glAttachShader(program, vs);
-        glAttachShader(program, fs);
-        glLinkProgram(program);
-        glDeleteShader(vs);
-        glDeleteShader(fs);
-        GLint ok = 0;
-        glGetProgramiv(program, GL_LINK_STATUS, &ok);
-        if (!ok) {
-            GLint length = 0;
-            glGetProgramiv(program, GL_INFO_LOG_LENGTH, &length);
-            std::string log(std::size_t(length > 0 ? length : 1), '\0');
-            glGetProgramInfoLog(program, length, nullptr, log.data());
-            error = std::string("linking the label shader: ") + log.c_str();
-            glDeleteProgram(program);
-            program = 0;
-            return false;
-        }
-        const GLuint block = glGetUniformBlockIndex(program, "ViewBlock");
-        if (block != GL_INVALID_INDEX)
-            glUniformBlockBinding(program, block, viewBlockBinding);
         glUseProgram(program);
         glUniform1i(glGetUniformLocation(program, "u_atlas"), 0);
         glUseProgram(0);
@@ -83,14 +38,7 @@ struct LabelRenderer::Gl : QOpenGLFunctions_3_3_Core {
 
     void attribute(GLuint location, GLint components, GLenum type, bool normalized, std::size_t offset)
     {
-        constexpr GLsizei stride = sizeof(GlyphInstance);
-        glEnableVertexAttribArray(location);
-        const auto pointer = reinterpret_cast<const void*>(offset);
-        if (type == GL_UNSIGNED_INT)
-            glVertexAttribIPointer(location, components, type, stride, pointer);
-        else
-            glVertexAttribPointer(location, components, type, normalized ? GL_TRUE : GL_FALSE, stride, pointer);
-        glVertexAttribDivisor(location, 1);
+        instanceAttribute(location, components, type, normalized, sizeof(GlyphInstance), offset);
     }
 
     void destroy()
@@ -125,15 +73,8 @@ bool LabelRenderer::initialize(std::uint32_t viewBlockBinding)
 {
     m_gl = std::make_unique<Gl>();
     Gl& gl = *m_gl;
-    gl.context = QOpenGLContext::currentContext();
-    if (!gl.context) {
-        gl.error = "no current OpenGL context";
+    if (!gl.bindCurrentContext())
         return false;
-    }
-    if (!gl.initializeOpenGLFunctions()) {
-        gl.error = "the context does not offer OpenGL 3.3 core";
-        return false;
-    }
     if (!gl.link(viewBlockBinding))
         return false;
     gl.glGenVertexArrays(1, &gl.vao);

@@ -1,6 +1,7 @@
 #include "scenerenderer.h"
 
 #include "labelpass.h"
+#include "glfunctions.h"
 #include "shaders.h"
 
 #include <QOpenGLContext>
@@ -31,9 +32,7 @@ constexpr float ArrowLengthPixels = 12.0f;
 
 } // namespace
 
-struct SceneRenderer::Gl : QOpenGLFunctions_3_3_Core {
-    QOpenGLContext* context = nullptr;
-    std::string error;
+struct SceneRenderer::Gl : GlFunctions {
     GLuint nodeProgram = 0;
     GLuint edgeProgram = 0;
     GLuint ringProgram = 0;
@@ -56,69 +55,14 @@ struct SceneRenderer::Gl : QOpenGLFunctions_3_3_Core {
     GLsizei highlightEdgeCount = 0;
     GLsizei avatarCount = 0;
 
-    GLuint compile(GLenum type, const char* body, const char* name)
-    {
-        const char* sources[] = {"#version 330 core\n", shaders::ViewBlock, body};
-        const GLuint shader = glCreateShader(type);
-        glShaderSource(shader, 3, sources, nullptr);
-        glCompileShader(shader);
-        GLint ok = 0;
-        glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
-        if (!ok) {
-            error = std::string("compiling ") + name + ": " + shaderLog(shader, false);
-            glDeleteShader(shader);
-            return 0;
-        }
-        return shader;
-    }
-
-    std::string shaderLog(GLuint object, bool program)
-    {
-        GLint length = 0;
-        program ? glGetProgramiv(object, GL_INFO_LOG_LENGTH, &length) : glGetShaderiv(object, GL_INFO_LOG_LENGTH, &length);
-        std::string log(std::size_t(length > 0 ? length : 1), '\0');
-        program ? glGetProgramInfoLog(object, length, nullptr, log.data())
-                : glGetShaderInfoLog(object, length, nullptr, log.data());
-        return log.c_str();
-    }
-
     GLuint link(const char* vertex, const char* fragment, const char* name)
     {
-        const GLuint vs = compile(GL_VERTEX_SHADER, vertex, name);
-        const GLuint fs = vs ? compile(GL_FRAGMENT_SHADER, fragment, name) : 0;
-        if (!fs) {
-            glDeleteShader(vs);
-            return 0;
-        }
-        const GLuint program = glCreateProgram();
-        glAttachShader(program, vs);
-        glAttachShader(program, fs);
-        glLinkProgram(program);
-        glDeleteShader(vs);
-        glDeleteShader(fs);
-        GLint ok = 0;
-        glGetProgramiv(program, GL_LINK_STATUS, &ok);
-        if (!ok) {
-            error = std::string("linking ") + name + ": " + shaderLog(program, true);
-            glDeleteProgram(program);
-            return 0;
-        }
-        const GLuint block = glGetUniformBlockIndex(program, "ViewBlock");
-        if (block != GL_INVALID_INDEX)
-            glUniformBlockBinding(program, block, ViewBlockBinding);
-        return program;
+        return linkProgram(vertex, fragment, name, ViewBlockBinding);
     }
 
-    // Binds one instanced attribute of the buffer bound to GL_ARRAY_BUFFER.
     void attribute(GLuint location, GLint components, GLenum type, bool normalized, GLsizei stride, std::size_t offset)
     {
-        glEnableVertexAttribArray(location);
-        const auto pointer = reinterpret_cast<const void*>(offset);
-        if (type == GL_UNSIGNED_INT)
-            glVertexAttribIPointer(location, components, type, stride, pointer);
-        else
-            glVertexAttribPointer(location, components, type, normalized ? GL_TRUE : GL_FALSE, stride, pointer);
-        glVertexAttribDivisor(location, 1);
+        instanceAttribute(location, components, type, normalized, stride, offset);
     }
 
     void bindNodeAttributes(GLuint vao, GLuint buffer)
@@ -206,15 +150,8 @@ bool SceneRenderer::initialize()
 {
     m_gl = std::make_unique<Gl>();
     Gl& gl = *m_gl;
-    gl.context = QOpenGLContext::currentContext();
-    if (!gl.context) {
-        gl.error = "no current OpenGL context";
+    if (!gl.bindCurrentContext())
         return false;
-    }
-    if (!gl.initializeOpenGLFunctions()) {
-        gl.error = "the context does not offer OpenGL 3.3 core";
-        return false;
-    }
     gl.nodeProgram = gl.link(shaders::NodeVertex, shaders::NodeFragment, "node shader");
     gl.edgeProgram = gl.nodeProgram ? gl.link(shaders::EdgeVertex, shaders::EdgeFragment, "edge shader") : 0;
     gl.ringProgram = gl.edgeProgram ? gl.link(shaders::RingVertex, shaders::RingFragment, "outline shader") : 0;

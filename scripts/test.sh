@@ -12,7 +12,8 @@
 # Works from any directory. Exits non-zero on any failure. Its last lines are ctest's
 # summary lines, then one combined line "N passed, M failed" over all passes (read by CI;
 # ", K skipped" follows when tests were skipped).
-# Tests that open windows run under `xvfb-run -a` when there is no DISPLAY.
+# Tests that open windows run under `xvfb-run -a` when there is no DISPLAY; the editor's
+# tests leave screenshots of their windows in build*/test-artifacts/.
 # CONSTELLATE_JOBS=N limits build parallelism (never above nproc).
 set -euo pipefail
 
@@ -108,8 +109,9 @@ run_tests() {
     local dir=$1 label=$2
     local log="$dir/ctest-output.log"
     local status=0
-    (cd "$dir" && "${ctest_prefix[@]}" ctest --output-on-failure --no-tests=error -j2) 2>&1 | tee "$log" \
-        || status=$?
+    # The editor's tests keep screenshots of their windows here (artifacts to look at).
+    (cd "$dir" && CONSTELLATE_SCREENSHOT_DIR="$dir/test-artifacts" "${ctest_prefix[@]}" \
+        ctest --output-on-failure --no-tests=error -j2) 2>&1 | tee "$log" || status=$?
     local summary
     summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n1 || true)
     if [[ -n $summary ]]; then

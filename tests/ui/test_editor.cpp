@@ -4,7 +4,8 @@
 // by its pixels. Mouse and keys are real Qt events sent to the real widgets.
 //
 // CONSTELLATE_SCREENSHOT_DIR=DIR keeps a screenshot of each test's windows there
-// (scripts/test.sh keeps them in build*/test-artifacts/).
+// (scripts/test.sh keeps them in build*/test-artifacts/); CONSTELLATE_SCREENSHOT=FILE
+// saves the host's window of OthersCursorsAndSelectionsShowInTheirColours (the README's).
 
 #include "editorsession.h"
 #include "graphview.h"
@@ -246,8 +247,6 @@ TEST_F(EditorTest, TwoEditorsEditOneGraphAndSeeEachOthersEditsInTheirViews)
         after = view->grabFramebuffer();
         return isRed(after.pixel(middle));
     }, 10'000)) << std::hex << after.pixel(middle);
-    if (const QByteArray shot = qgetenv("CONSTELLATE_SCREENSHOT"); !shot.isEmpty())
-        hostWindow->grab().save(QString::fromLocal8Bit(shot));
 }
 
 TEST_F(EditorTest, DraggingANodeIsLiveForTheOtherAndOneUndoStepThatReachesThemToo)
@@ -462,6 +461,10 @@ TEST_F(EditorTest, OthersCursorsAndSelectionsShowInTheirColours)
     const QImage own = gv->grabFramebuffer();
     const QPoint g = *gv->pixelOf(node);
     EXPECT_GT(countColour(own, qRgb(255, 210, 30), 50, QRect(g - QPoint(40, 40), QSize(81, 81))), 20);
+
+    // The README's picture: CONSTELLATE_SCREENSHOT=docs/screenshot.png.
+    if (const QByteArray shot = qgetenv("CONSTELLATE_SCREENSHOT"); !shot.isEmpty())
+        hostWindow->grab().save(QString::fromLocal8Bit(shot));
 }
 
 TEST(EditorFiles, OpenSaveAndOpenAgainKeepTheGraphExactly)
