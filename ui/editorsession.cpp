@@ -42,6 +42,22 @@ std::vector<EntityId> touchedEntities(const Transaction& t)
     return ids;
 }
 
+/// A field as the editor's panels name it.
+QString fieldName(const FieldRef& f)
+{
+    switch (f.field) {
+    case Field::Exists: return EditorSession::tr("existence");
+    case Field::Position: return EditorSession::tr("position");
+    case Field::Label: return EditorSession::tr("label");
+    case Field::Color: return EditorSession::tr("colour");
+    case Field::Size: return EditorSession::tr("size");
+    case Field::Weight: return EditorSession::tr("weight");
+    case Field::Text: return EditorSession::tr("text");
+    case Field::Property: return EditorSession::tr("property '%1'").arg(QString::fromStdString(f.property));
+    }
+    return {};
+}
+
 } // namespace
 
 Rgba Profile::defaultColor(UserId user)
@@ -284,8 +300,7 @@ void EditorSession::startClient(net::SyncClientOptions options)
         for (UserId u : by)
             names << userName(u);
         const QString text = found.size() == 1
-            ? tr("%1 changed the %2 you had just set").arg(names.join(QStringLiteral(", ")),
-                                                          QString::fromStdString(found.front().field.toString()))
+            ? tr("%1 changed the %2 you had just set").arg(names.join(QStringLiteral(", ")), fieldName(found.front().field))
             : tr("%1 changed %2 values you had just set").arg(names.join(QStringLiteral(", "))).arg(found.size());
         Q_EMIT conflicts(found, text);
     });

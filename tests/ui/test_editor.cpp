@@ -524,3 +524,88 @@ TEST(EditorFiles, OpenSaveAndOpenAgainKeepTheGraphExactly)
     EXPECT_FALSE(*opened);
     EXPECT_EQ(session.document().canonicalHash(), hash);
 }
+
+TEST_F(EditorTest, EditingGoesOnOfflineAndAConflictOffersRestoreMine)
+{
+    GraphView* gv = guestWindow->view();
+    const EntityId node = nodeNearMiddle(*gv);
+    ASSERT_FALSE(node.isNull());
+    const FieldRef color {Field::Color, {}};
+
+    // The guest loses the room and edits on: its colour waits in its queue.
+    guest->client()->stop();
+    ASSERT_EQ(guest->client()->state(), net::SyncClient::State::Offline);
+    guest->setField({node}, color, Value::color(0xff0000ff), QStringLiteral("Change Colour"));
+    EXPECT_EQ(guest->client()->pendingCount(), 1u);
+    settle(20); // the host's write below gets a later clock
+
+    // Meanwhile the host, who has not seen it, sets another colour.
+    host->setField({node}, color, Value::color(0x00ff00ffu), QStringLiteral("Change Colour"));
+
+    // Back online: the later write (the host's) wins everywhere, and the guest is told
+    // that its colour was replaced, with "Restore Mine".
+    guest->client()->start();
+    NoticeBar* notices = guestWindow->noticeBar();
+    ASSERT_TRUE(waitFor([&] { return notices->isVisible() && notices->restoreButton()->isVisible(); }))
+        << notices->text().toStdString();
+    EXPECT_TRUE(notices->text().contains(QLatin1String("host changed the colour"))) << notices->text().toStdString();
+    ASSERT_TRUE(waitFor([&] { return guest->client()->pendingCount() == 0; }));
+    auto colourAt = [&](EditorSession& s) { return s.document().color(*s.document().entity(node)); };
+    EXPECT_EQ(colourAt(*guest), 0x00ff00ffu);
+    ASSERT_TRUE(waitFor([&] { return colourAt(*host) == 0x00ff00ffu; }));
+
+    notices->restoreButton()->click();
+    EXPECT_EQ(colourAt(*guest), 0xff0000ffu);
+    EXPECT_EQ(guest->undoText(), QStringLiteral("Restore Mine"));
+    ASSERT_TRUE(waitFor([&] { return colourAt(*host) == 0xff0000ffu; }));
+}
+
+TEST_F(EditorTest, SomeoneInVrShowsAsAHeadAndARedLeftAndBlueRightHand)
+{
+    // A third participant in VR: a SyncClient of its own, as the headset's layer uses it.
+    GraphDocument vrDoc(0x77777777u, 0x4004);
+    net::SyncClientOptions o;
+    o.url = roomUrl();
+    o.displayName = "visor";
+    o.color = 0xffff00ffu;
+    o.inVr = true;
+    net::SyncClient vr(vrDoc, o);
+    vr.start();
+    ASSERT_TRUE(waitFor([&] { return host->client()->peers().size() == 2; }));
+
+    // Their room placed at what the host looks at, a metre of it a fifth of the distance
+    // to the host's eye (hands then show about twenty pixels across).
+    GraphView* hv = hostWindow->view();
+    const glm::vec3 target = hv->camera().target();
+    const float scale = hv->camera().distance() / 5.0f;
+    net::protocol::Placement placement;
+    placement.scale = scale;
+    placement.translation = Vec3 {target.x, target.y, target.z};
+    vr.setVrPlacement(placement);
+    // Head and hands two metres (two fifths of the way) towards the host's eye: nothing
+    // hides them.
+    const glm::vec3 toEye = glm::normalize(hv->camera().eyePosition() - target) * 2.0f;
+    const glm::vec3 right = glm::normalize(glm::cross(-toEye, glm::vec3(0, 1, 0))); // the host's right
+    net::protocol::VrPose pose;
+    pose.head.position = Vec3 {toEye.x, toEye.y, toEye.z};
+    pose.left = net::protocol::Pose {};
+    pose.left->position = Vec3 {toEye.x - right.x * 0.4f, toEye.y - 0.3f, toEye.z - right.z * 0.4f};
+    pose.right = net::protocol::Pose {};
+    pose.right->position = Vec3 {toEye.x + right.x * 0.4f, toEye.y - 0.3f, toEye.z + right.z * 0.4f};
+    vr.setVrPose(pose);
+
+    const QImage before = hv->grabFramebuffer();
+    const QRgb red = qRgb(0xe0, 0x20, 0x20), blue = qRgb(0x20, 0x50, 0xe8);
+    const int redBefore = countColour(before, red, 40), blueBefore = countColour(before, blue, 40);
+    QImage after;
+    ASSERT_TRUE(waitFor([&] {
+        after = hv->grabFramebuffer();
+        return countColour(after, red, 40) > redBefore + 30 && countColour(after, blue, 40) > blueBefore + 30;
+    })) << "red " << countColour(after, red, 40) << " (before " << redBefore << "), blue "
+        << countColour(after, blue, 40) << " (before " << blueBefore << ")";
+    PeoplePanel* people = hostWindow->peoplePanel();
+    EXPECT_TRUE(waitFor([&] {
+        return people->lines().join(QLatin1Char('\n')).contains(QStringLiteral("visor · editor · online · in VR"));
+    })) << people->lines().join(QLatin1Char('\n')).toStdString();
+    vr.stop();
+}
