@@ -123,10 +123,8 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
         statusBar()->showMessage(text, 10'000);
         QMessageBox::warning(this, tr("Constellate"), text);
     });
-    connect(&m_session, &EditorSession::notice, this, [this](const QString& text) {
-        m_notices->showNotice(text);
-        statusBar()->showMessage(text, 6000);
-    });
+    // Notices go to the bar over the view: the status bar keeps the session's state.
+    connect(&m_session, &EditorSession::notice, m_notices, &NoticeBar::showNotice);
     connect(&m_session, &EditorSession::conflicts, m_notices, &NoticeBar::showConflict);
     connect(&m_session, &EditorSession::transferProgress, this, [this](const QString& what, quint64 done, quint64 total) {
         // Per mille: QProgressBar takes int, a room may pass 2 GiB.
