@@ -4,12 +4,15 @@
 //   constellate --host [FILE] [--port N]  host FILE as a room (the server runs inside)
 //   constellate --join ws://HOST:PORT/rooms/NAME [--key KEY]
 
+#include "autosaver.h"
 #include "editorsession.h"
 #include "identity.h"
 #include "mainwindow.h"
+#include "stopsignals.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
 #include <QMessageBox>
 #include <QSettings>
 #include <QStandardPaths>
@@ -123,6 +126,21 @@ int main(int argc, char** argv)
     ui::EditorSession session(profile);
     ui::MainWindow window(session);
     window.show();
+    // SIGTERM or SIGINT (a logout, Ctrl+C in the terminal): leave as Quit does, so a hosted
+    // room commits what is pending and the peers get a close frame with a reason. Unsaved
+    // changes of a file are not asked about here: the autosave keeps them for recovery.
+    net::StopSignals stop;
+    QObject::connect(&stop, &net::StopSignals::stopRequested, &window, [&] {
+        ui::Autosaver* autosave = window.autosaver();
+        if (autosave->saveNow()) {
+            QElapsedTimer waited;
+            waited.start();
+            while (autosave->isSaving() && waited.elapsed() < 5000)
+                QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+        }
+        session.leave();
+        QApplication::exit(0);
+    });
 
     QString error;
     const QString file = files.value(0);

@@ -4,11 +4,13 @@
 #include "formats.h"
 #include "hostedserver.h"
 #include "identity.h"
+#include "roomcommand.h"
 #include "roomstore.h"
 
 #include <QColor>
 #include <QFileInfo>
 #include <QRegularExpression>
+#include <QSettings>
 
 #include <algorithm>
 #include <set>
@@ -193,7 +195,13 @@ bool EditorSession::host(const QString& file, const HostOptions& options, QStrin
     // The host's own connection goes through loopback; others use this machine's address.
     co.url = QUrl(QStringLiteral("ws://127.0.0.1:%1/rooms/%2").arg(m_server->port()).arg(room));
     co.createRoom = !exists;
-    co.role = net::protocol::Role::Owner;
+    // The owner token of a hosted room is kept by data directory and room (the port may
+    // change between runs); without it, a room made elsewhere is joined as an editor.
+    QString tokenKey = QFileInfo(options.dataDir).absoluteFilePath() + QLatin1Char('|') + room;
+    tokenKey.replace(QLatin1Char('/'), QLatin1Char('|'));
+    m_ownerTokenKey = QStringLiteral("hostedOwnerTokens/") + tokenKey;
+    co.ownerToken = QSettings().value(m_ownerTokenKey).toString().toStdString();
+    co.role = exists && co.ownerToken.empty() ? net::protocol::Role::Editor : net::protocol::Role::Owner;
     co.recreateIfGone = false;
     co.watchNetwork = false; // the server is in this process
     startClient(co);
@@ -216,6 +224,11 @@ bool EditorSession::join(const QUrl& url, const QString& accessKey, QString* err
     net::SyncClientOptions co;
     co.url = url;
     co.accessKey = accessKey;
+    // The same key as constellate-cli's: a room created there is owned here too.
+    m_ownerTokenKey = net::RoomCommand::ownerTokenKey(url);
+    co.ownerToken = QSettings().value(m_ownerTokenKey).toString().toStdString();
+    if (!co.ownerToken.empty())
+        co.role = net::protocol::Role::Owner;
     startClient(co);
     return true;
 }
@@ -259,6 +272,11 @@ void EditorSession::startClient(net::SyncClientOptions options)
             Q_EMIT documentReset();
         }
         Q_EMIT statusChanged();
+    });
+    connect(c, &net::SyncClient::ownerTokenReceived, this, [this](const QString& token) {
+        QSettings settings;
+        settings.setValue(m_ownerTokenKey, token);
+        settings.sync();
     });
     connect(c, &net::SyncClient::failed, this, [this](int, const QString& text) {
         Q_EMIT message(text);

@@ -160,6 +160,7 @@ private:
     std::unique_ptr<HostedServer> m_server;
     std::unique_ptr<net::SyncClient> m_client;
     QUrl m_url;
+    QString m_ownerTokenKey; ///< where the profile keeps this room's owner token
     QString m_filePath;
     QString m_importOnCreate; ///< hosting a new room: the file imported once it exists
     std::optional<GraphData> m_uploadOnCreate; ///< hosting a new room from the open document

@@ -19,6 +19,7 @@
 #include <QCloseEvent>
 #include <QColorDialog>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -62,8 +63,13 @@ Profile MainWindow::loadProfile(QSettings& settings)
     Profile p;
     p.user = profileUserId(settings);
     p.name = settings.value(QStringLiteral("profile/name")).toString();
+    for (const char* variable : {"USER", "LOGNAME", "USERNAME"})
+        if (p.name.isEmpty())
+            p.name = qEnvironmentVariable(variable);
     if (p.name.isEmpty())
-        p.name = qEnvironmentVariable("USER", QStringLiteral("someone"));
+        p.name = QDir::home().dirName();
+    if (p.name.isEmpty())
+        p.name = QStringLiteral("someone");
     const QColor c(settings.value(QStringLiteral("profile/color")).toString());
     p.color = c.isValid() ? fromQColor(c) : Profile::defaultColor(p.user);
     return p;
