@@ -18,6 +18,7 @@
 #include "glyphatlas.h"
 #include "graphdocument.h"
 #include "labellayout.h"
+#include "latticegraph.h"
 #include "offscreentarget.h"
 #include "pickgrid.h"
 #include "renderscene.h"
@@ -33,7 +34,6 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
-#include <random>
 #include <vector>
 
 using namespace constellate;
@@ -44,11 +44,7 @@ namespace {
 constexpr int Width = 1920;
 constexpr int Height = 1080;
 
-/// Nodes in a cube whose side grows with the cube root of the count (constant density,
-/// about 10 units apart), one in four edges directed. Edges are either between random
-/// nodes (`Random`: long edges across the whole cube, the worst case for fill) or between
-/// lattice neighbours (`Local`: short edges, as a force layout gives).
-enum class EdgeKind { Random = 0, Local = 1 };
+using bench::EdgeKind;
 
 struct Graph {
     GraphDocument doc {0x42, 1};
@@ -57,27 +53,7 @@ struct Graph {
 
     Graph(std::size_t nodeCount, EdgeKind kind)
     {
-        std::mt19937 rng(1234);
-        const auto side = std::size_t(std::ceil(std::cbrt(double(nodeCount))));
-        std::uniform_real_distribution<float> jitter(-3.0f, 3.0f);
-        std::uniform_real_distribution<double> size(0.5, 2.0);
-        const float half = 5.0f * float(side);
-        TransactionBuilder t = doc.begin();
-        for (std::size_t i = 0; i < nodeCount; ++i) {
-            const Rgba color = (std::uint32_t(rng()) & 0xffffff00u) | 0xffu;
-            const Vec3 p {10.0f * float(i % side) - half + jitter(rng), 10.0f * float(i / side % side) - half + jitter(rng),
-                          10.0f * float(i / side / side) - half + jitter(rng)};
-            nodes.push_back(t.createNode({{{Field::Position, {}}, Value(p)},
-                                          {{Field::Color, {}}, Value::color(color)},
-                                          {{Field::Size, {}}, Value(size(rng))}}));
-        }
-        const std::size_t steps[] = {1, side, side * side};
-        for (std::size_t i = 0; i < 2 * nodeCount; ++i) {
-            const std::size_t a = rng() % nodeCount;
-            const std::size_t b = kind == EdgeKind::Random ? rng() % nodeCount : (a + steps[rng() % 3]) % nodeCount;
-            t.createEdge(nodes[a], nodes[b], i % 4 == 0);
-        }
-        doc.commit(t);
+        nodes = bench::addLatticeGraph(doc, nodeCount, kind);
         scene.rebuild(doc);
     }
 };

@@ -11,6 +11,8 @@ using TestApplication = QGuiApplication;
 using TestApplication = QCoreApplication;
 #endif
 
+#include "keeplibrariesloaded.h"
+
 #include <gtest/gtest.h>
 
 int main(int argc, char** argv)
@@ -20,5 +22,7 @@ int main(int argc, char** argv)
     if (GTEST_FLAG_GET(list_tests))
         return RUN_ALL_TESTS();
     TestApplication app(argc, argv);
-    return RUN_ALL_TESTS();
+    const int status = RUN_ALL_TESTS();
+    constellate::test::keepLoadedLibrariesMapped();
+    return status;
 }

@@ -4,6 +4,8 @@
 #include <QApplication>
 #include <QStandardPaths>
 
+#include "keeplibrariesloaded.h"
+
 #include <gtest/gtest.h>
 
 int main(int argc, char** argv)
@@ -17,5 +19,7 @@ int main(int argc, char** argv)
     QStandardPaths::setTestModeEnabled(true);
     QCoreApplication::setOrganizationName(QStringLiteral("ConstellateTests"));
     QCoreApplication::setApplicationName(QStringLiteral("test_editor"));
-    return RUN_ALL_TESTS();
+    const int status = RUN_ALL_TESTS();
+    constellate::test::keepLoadedLibrariesMapped();
+    return status;
 }
