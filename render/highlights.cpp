@@ -48,6 +48,8 @@ HighlightInstances highlightInstances(const RenderScene& scene, const Highlights
     add(hovered, highlights.hoveredColor);
     for (const Highlights::Remote& r : highlights.remote)
         add(r.ids, r.color);
+    for (const Highlights::Remote& m : highlights.marks)
+        add(m.ids, m.color);
     return out;
 }
 

@@ -27,8 +27,9 @@ static_assert(sizeof(RingInstance) == 24);
 ///
 /// A node gets one ring per highlight it has, concentric, innermost first in this order:
 /// local selection, hover, then each remote user in the order of `remote` (several users
-/// selecting one node: several rings, one per user). An edge has one colour, the first
-/// of the same order, and is drawn wider (SceneRenderer::setHighlightedEdgeWidth).
+/// selecting one node: several rings, one per user), then each of `marks` (highlight
+/// annotations, search matches). An edge has one colour, the first of the same order, and
+/// is drawn wider (SceneRenderer::setHighlightedEdgeWidth).
 struct Highlights {
     std::optional<EntityId> hoveredNode;
     std::optional<EntityId> hoveredEdge;
@@ -37,12 +38,20 @@ struct Highlights {
     struct Remote {
         Rgba color = 0xffffffff;
         std::vector<EntityId> ids;
+        friend bool operator==(const Remote&, const Remote&) = default;
     };
     std::vector<Remote> remote;
+    /// Marks that are not anyone's selection, outermost: highlight annotations in their
+    /// colours, the matches of a search.
+    std::vector<Remote> marks;
     Rgba selectedColor = 0xffd21eff; ///< bright yellow
     Rgba hoveredColor = 0xa8d4ffff; ///< pale blue: softer than the selection
 
-    bool empty() const { return !hoveredNode && !hoveredEdge && selected.empty() && remote.empty(); }
+    friend bool operator==(const Highlights&, const Highlights&) = default;
+    bool empty() const
+    {
+        return !hoveredNode && !hoveredEdge && selected.empty() && remote.empty() && marks.empty();
+    }
 };
 
 /// The instances that draw `highlights` over `scene` as it is now (outlines follow moved

@@ -30,6 +30,7 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
     result.glyphs.clear();
     result.labelledNodes.clear();
     result.textItemsShown = 0;
+    result.textItemBoxes.assign(input.textItems.size(), glm::vec4(0.0f));
     result.missing.clear();
     m_missing.clear();
     const glm::vec2 viewport = input.viewport;
@@ -133,8 +134,9 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
         return true;
     };
 
-    // Nameplates first, over everything.
-    for (const TextItem& item : input.textItems) {
+    // Text items first (nameplates over everything, then annotations), then node labels.
+    for (std::size_t i = 0; i < input.textItems.size(); ++i) {
+        const TextItem& item = input.textItems[i];
         glm::vec2 pixel;
         float w;
         if (!project(item.anchor, pixel, w))
@@ -145,8 +147,10 @@ void LabelLayout::layout(const Input& input, const GlyphTable& glyphs, const Lab
         const glm::vec2 corner = item.pixelOffset * scale - 0.5f * glm::vec2(m.width, height);
         std::uint8_t color[4];
         unpackColor(item.color, color);
-        if (place(m, pixel, corner, size, item.anchor, color, 1u, true))
+        if (place(m, pixel, corner, size, item.anchor, color, item.overScene ? 1u : 0u, !item.declutter)) {
             ++result.textItemsShown;
+            result.textItemBoxes[i] = glm::vec4(pixel + corner, pixel + corner + glm::vec2(m.width, height));
+        }
     }
 
     if (!options.nodeLabels)

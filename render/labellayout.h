@@ -28,15 +28,20 @@ struct GlyphInstance {
 };
 static_assert(sizeof(GlyphInstance) == 44);
 
-/// Text that is not a node's label: a person's nameplate above their cursor or headset.
-/// Shown before any label (within the glyph budget), never decluttered away, and drawn
-/// over the scene.
+/// Text that is not a node's label: a person's nameplate above their cursor or headset
+/// (by default: shown before any label within the glyph budget, never decluttered away,
+/// drawn over the scene), or an annotation's text (`declutter`, depth-tested).
 struct TextItem {
     glm::vec3 anchor { 0.0f }; ///< world position
     glm::vec2 pixelOffset { 0.0f }; ///< from the anchor's pixel to the text's centre, logical pixels, y down
     std::string text; ///< UTF-8, one line
     Rgba color = 0xffffffff;
     float pixelSize = 0.0f; ///< logical pixels; 0: LabelOptions::pixelSize
+    /// Dropped when it would overlap text placed before it (items are placed in order,
+    /// all before node labels); false: always shown (nameplates).
+    bool declutter = false;
+    /// Drawn over everything; false: hidden by what is nearer (depth-tested at the anchor).
+    bool overScene = true;
 };
 
 /// Which nodes the user is looking at: their labels come first. Entity ids, as the ui
@@ -83,6 +88,9 @@ public:
         std::vector<GlyphInstance> glyphs;
         std::vector<std::uint32_t> labelledNodes; ///< node instances labelled, in placement order
         std::size_t textItemsShown = 0;
+        /// Per text item, in input order: where it was drawn, in framebuffer pixels (x0, y0,
+        /// x1, y1; y down); all zero when it was not shown. Picking of annotations uses it.
+        std::vector<glm::vec4> textItemBoxes;
         /// Code points the table does not know (drawn as the fallback for now): build an
         /// atlas with them.
         std::vector<char32_t> missing;

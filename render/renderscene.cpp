@@ -42,6 +42,8 @@ void RenderScene::rebuild(const GraphDocument& document)
     document.forEach(EntityKind::Node, [&](const GraphDocument::Entity& e) {
         m_nodeIndex.emplace(e.id, std::uint32_t(m_nodes.size()));
         m_nodes.push_back(nodeInstance(document, e));
+        if (m_kept && !m_kept->contains(e.id))
+            dim(m_nodes.back().color);
         m_nodeIds.push_back(e.id);
         m_nodeLabels.emplace_back(document.label(e));
     }, true);
@@ -99,6 +101,23 @@ void RenderScene::fillEdge(std::uint32_t index, const GraphDocument& document, c
     out.targetRadius = target.radius;
     unpackColor(document.color(edge), out.color);
     out.flags = document.directed(edge) ? 1u : 0u;
+    if (m_kept && !m_kept->contains(edge.id) && !(m_kept->contains(edge.a) && m_kept->contains(edge.b)))
+        dim(out.color);
+}
+
+void RenderScene::dim(std::uint8_t color[4]) const
+{
+    // A quarter of the colour: still told apart, far behind what is kept.
+    for (int i = 0; i < 3; ++i)
+        color[i] = std::uint8_t((int(color[i]) + 3 * int(m_dimBackground[i]) + 2) / 4);
+}
+
+void RenderScene::setDimming(const GraphDocument& document, std::optional<std::unordered_set<EntityId>> kept,
+                             Rgba background)
+{
+    m_kept = std::move(kept);
+    unpackColor(background, m_dimBackground);
+    rebuild(document);
 }
 
 void RenderScene::markNode(std::uint32_t index)
@@ -126,9 +145,10 @@ void RenderScene::updateNodes(const GraphDocument& document, std::span<const Ent
             continue;
         const std::uint32_t index = it->second;
         m_overridden.erase(id);
-        const NodeInstance updated = nodeInstance(document, *document.entity(id));
-        NodeInstance& current = m_nodes[index];
-        current = updated;
+        NodeInstance updated = nodeInstance(document, *document.entity(id));
+        if (m_kept && !m_kept->contains(id))
+            dim(updated.color);
+        m_nodes[index] = updated;
         m_nodeLabels[index] = document.label(*document.entity(id));
         markNode(index);
         for (std::uint32_t k = m_incidentOffsets[index]; k < m_incidentOffsets[index + 1]; ++k) {

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -81,6 +82,12 @@ public:
     /// drawn are ignored. An override lasts until updateNodes() names the node,
     /// clearOverrides() or rebuild().
     void overridePositions(std::span<const std::pair<EntityId, glm::vec3>> positions);
+    /// Dims what is not in `kept` (a search's matches): nodes not in it, and edges neither
+    /// in it nor joining two kept nodes, are drawn in their colour mixed most of the way
+    /// towards `background`. nullopt: nothing is dimmed. Rebuilds the scene (one upload).
+    void setDimming(const GraphDocument& document, std::optional<std::unordered_set<EntityId>> kept, Rgba background);
+    bool isDimming() const { return m_kept.has_value(); }
+
     /// Puts every overridden node back where the document says.
     void clearOverrides(const GraphDocument& document);
     bool isOverridden(EntityId id) const { return m_overridden.contains(id); }
@@ -120,6 +127,8 @@ private:
     void markEdge(std::uint32_t index);
     void fillEdge(std::uint32_t index, const GraphDocument& document, const GraphDocument::Entity& edge);
     void moveEdgeEnds(std::uint32_t index);
+    /// Mixes a dimmed entity's colour towards the background.
+    void dim(std::uint8_t color[4]) const;
 
     std::vector<NodeInstance> m_nodes;
     std::vector<EntityId> m_nodeIds;
@@ -134,6 +143,8 @@ private:
     // Per edge instance, its source and target node instances.
     std::vector<std::pair<std::uint32_t, std::uint32_t>> m_edgeEnds;
     std::unordered_set<EntityId> m_overridden;
+    std::optional<std::unordered_set<EntityId>> m_kept; ///< set: what is not in it is dimmed
+    std::uint8_t m_dimBackground[4] = {0, 0, 0, 255};
 
     bool m_nodesRebuilt = false;
     bool m_edgesRebuilt = false;

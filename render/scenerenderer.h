@@ -70,7 +70,9 @@ public:
     /// unless instances were added or removed) and clears the scene's change record.
     void upload(RenderScene& scene);
 
+    static constexpr Rgba DefaultBackground = 0x1e1f24ff; ///< dark grey-blue
     void setBackground(Rgba color) { m_background = color; }
+    Rgba background() const { return m_background; }
     /// Width of edges in pixels (default 1.5).
     void setEdgeWidth(float pixels) { m_edgeWidth = pixels; }
 
@@ -119,7 +121,7 @@ private:
     struct Gl;
     std::unique_ptr<Gl> m_gl;
     std::unique_ptr<LabelPass> m_labels;
-    Rgba m_background = 0x1e1f24ff;
+    Rgba m_background = DefaultBackground;
     float m_edgeWidth = 1.5f;
     float m_outlineWidth = 3.0f;
     float m_highlightedEdgeWidth = 5.0f;

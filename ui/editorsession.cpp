@@ -430,6 +430,29 @@ void EditorSession::setField(const std::vector<EntityId>& ids, const FieldRef& f
         commit(b, description);
 }
 
+std::vector<EntityId> EditorSession::annotate(const std::vector<EntityId>& targets, AnnotationKind kind,
+                                             const std::string& text, Rgba color)
+{
+    TransactionBuilder b = m_document->begin();
+    std::vector<EntityId> made;
+    for (const EntityId target : targets) {
+        const GraphDocument::Entity* e = m_document->entity(target);
+        if (!e || (e->kind != EntityKind::Node && e->kind != EntityKind::Edge) || !m_document->isVisible(*e))
+            continue;
+        std::vector<FieldValue> fields;
+        if (!text.empty())
+            fields.push_back({ref(Field::Text), Value(text)});
+        fields.push_back({ref(Field::Color), Value::color(color)});
+        made.push_back(b.createAnnotation(target, kind, fields));
+    }
+    if (made.empty())
+        return made;
+    const QString what = kind == AnnotationKind::Tag ? tr("Tag") : kind == AnnotationKind::Highlight ? tr("Highlight")
+                                                                                                     : tr("Comment");
+    commit(b, made.size() == 1 ? tr("Add %1").arg(what) : tr("Add %1 to %2 Items").arg(what).arg(made.size()));
+    return made;
+}
+
 void EditorSession::moveNodes(const std::vector<std::pair<EntityId, Vec3>>& positions)
 {
     TransactionBuilder b = m_document->begin();
@@ -527,6 +550,7 @@ void EditorSession::onDocumentChanged(const net::DocumentChange& change)
     if (change.everything) {
         Q_EMIT documentReset();
         pruneSelection();
+        Q_EMIT annotationsChanged();
         Q_EMIT documentEdited();
         return;
     }
@@ -544,8 +568,12 @@ void EditorSession::onDocumentChanged(const net::DocumentChange& change)
         Q_EMIT nodesChanged(nodes);
     if (!edges.empty())
         Q_EMIT edgesChanged(edges);
-    if (!change.positionsOnly)
+    if (!change.positionsOnly) {
         pruneSelection();
+        // Cheaper to re-read than to work out: annotations, or what they hang on, may
+        // have come or gone. Live drags and moves (positions only) leave them be.
+        Q_EMIT annotationsChanged();
+    }
     Q_EMIT documentEdited();
 }
 

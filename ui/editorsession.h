@@ -100,6 +100,10 @@ public:
                   const QString& description);
     /// The end of a drag: the final positions, one undo step.
     void moveNodes(const std::vector<std::pair<EntityId, Vec3>>& positions);
+    /// Annotates each of `targets` (nodes or edges) with a tag, highlight or comment: one
+    /// undo step. Returns the new annotations' ids (none for targets that are gone).
+    std::vector<EntityId> annotate(const std::vector<EntityId>& targets, AnnotationKind kind,
+                                   const std::string& text, Rgba color);
     /// Writes back this user's values that others replaced (a conflict notice's "Restore
     /// mine"): one undo step.
     void restoreMine(const std::vector<Conflict>& conflicts);
@@ -127,6 +131,9 @@ Q_SIGNALS:
     void documentReset();
     void nodesChanged(const std::vector<EntityId>& ids);
     void edgesChanged(const std::vector<EntityId>& ids);
+    /// Annotations may have appeared, changed or gone (an annotation was written, or a
+    /// node or an edge it hangs on was deleted or restored): re-read them.
+    void annotationsChanged();
     /// Any change of the document (after nodesChanged/edgesChanged).
     void documentEdited();
     void statusChanged();

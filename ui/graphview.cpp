@@ -8,6 +8,7 @@
 #include <QMouseEvent>
 #include <QCoreApplication>
 #include <QPainter>
+#include <QPolygon>
 #include <QPointer>
 #include <QTimer>
 #include <QWheelEvent>
@@ -16,6 +17,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <unordered_map>
 
 namespace constellate::ui {
 
@@ -28,6 +31,8 @@ constexpr float EdgePickPixels = 4.0f;
 /// How long after the last presence news the view keeps redrawing: the smoothing shows
 /// samples RemotePresence::delayMs() late, so the motion goes on that long after them.
 constexpr int PresenceTailMs = 400;
+/// The outline of a search's matches: a bright cyan, apart from selection and hover.
+constexpr Rgba SearchMatchColor = 0x00e5ffff;
 
 glm::vec3 toGlm(Vec3 v)
 {
@@ -89,6 +94,10 @@ GraphView::GraphView(EditorSession& session, QWidget* parent) : QOpenGLWidget(pa
         frameAll();
     });
     connect(&m_session, &EditorSession::nodesChanged, this, &GraphView::nodesChanged);
+    connect(&m_session, &EditorSession::annotationsChanged, this, [this] {
+        m_annotationsStale = true;
+        update();
+    });
     connect(&m_session, &EditorSession::edgesChanged, this, &GraphView::edgesChanged);
     connect(&m_session, &EditorSession::selectionChanged, this, &GraphView::selectionChanged);
     connect(&m_session, &EditorSession::presenceMoved, this, &GraphView::presenceMoved);
@@ -125,6 +134,30 @@ void GraphView::setTool(Tool tool)
 void GraphView::setLabelsShown(bool on)
 {
     m_labelsShown = on;
+    update();
+}
+
+void GraphView::setAnnotationsShown(bool on)
+{
+    m_annotationsShown = on;
+    update();
+}
+
+void GraphView::setSearchMatches(std::optional<std::vector<EntityId>> matches)
+{
+    if (!matches && !m_searchMatches)
+        return;
+    m_searchMatches = std::move(matches);
+    if (m_document) {
+        std::optional<std::unordered_set<EntityId>> kept;
+        if (m_searchMatches)
+            kept.emplace(m_searchMatches->begin(), m_searchMatches->end());
+        m_scene.setDimming(*m_document, std::move(kept), m_renderer ? m_renderer->background() : render::SceneRenderer::DefaultBackground);
+        if (m_gesture == Gesture::MoveNodes)
+            m_scene.overridePositions(m_moveNow);
+        m_remotelyDragged.clear();
+        applyRemoteDrags();
+    }
     update();
 }
 
@@ -199,6 +232,7 @@ void GraphView::documentReset()
         m_scene = render::RenderScene();
     m_hovered.reset();
     m_hoveredEdge.reset();
+    m_annotationsStale = true;
     // Remote cursors in proportion with the nodes they point at: half a typical node.
     std::vector<float> radii;
     for (const render::NodeInstance& n : m_scene.nodes())
@@ -364,7 +398,14 @@ void GraphView::paintGL()
     target.height = int(std::lround(height() * ratio));
     m_renderer->render(currentView(), target);
 
-    // 2D overlays of a gesture in progress: the selection box, the edge being drawn.
+    // 2D overlays of a gesture in progress: the selection box or loop, the edge being drawn.
+    if (m_gesture == Gesture::Lasso && m_lasso.size() >= 2) {
+        QPainter painter(this);
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.setPen(QPen(QColor(120, 180, 255), 1.5));
+        painter.setBrush(QColor(120, 180, 255, 40));
+        painter.drawPolygon(QPolygon(QList<QPoint>(m_lasso.begin(), m_lasso.end())));
+    }
     if (m_gesture == Gesture::Box || m_gesture == Gesture::Connect) {
         QPainter painter(this);
         painter.setRenderHint(QPainter::Antialiasing);
@@ -518,25 +559,106 @@ void GraphView::updateOverlays()
             avatars.push_back(std::move(a));
         }
     }
+    m_nameplateCount = plates.size();
+    m_annotationTexts.clear();
+    if (m_annotationsShown) {
+        if (m_annotationsStale)
+            readAnnotations();
+        // Several texts on one target stack downwards; highlights are rings and wide edges.
+        std::unordered_map<EntityId, int> lines;
+        std::map<Rgba, std::vector<EntityId>> marks;
+        for (const ShownAnnotation& a : m_annotations) {
+            if (a.kind == AnnotationKind::Highlight) {
+                marks[a.color].push_back(a.target);
+                if (a.text.empty())
+                    continue;
+            }
+            const auto anchor = annotationAnchor(a.target);
+            if (!anchor)
+                continue;
+            render::TextItem item;
+            item.anchor = *anchor;
+            const int line = lines[a.target]++;
+            item.pixelOffset = glm::vec2(0.0f, 18.0f + 15.0f * float(line));
+            item.text = a.kind == AnnotationKind::Tag ? "#" + a.text
+                : a.kind == AnnotationKind::Comment   ? "\u201c" + a.text + "\u201d"
+                                                      : a.text;
+            item.color = a.color;
+            item.pixelSize = 12.0f;
+            item.declutter = true;
+            item.overScene = false;
+            plates.push_back(std::move(item));
+            m_annotationTexts.push_back(a.id);
+        }
+        for (auto& [color, ids] : marks)
+            h.marks.push_back({color, std::move(ids)});
+    }
+    if (m_searchMatches)
+        h.marks.push_back({SearchMatchColor, *m_searchMatches});
     render::LabelHighlights labels;
     labels.selected = h.selected;
+    if (m_searchMatches) // matches' labels before the others'
+        labels.selected.insert(labels.selected.end(), m_searchMatches->begin(),
+                               m_searchMatches->begin() + std::ptrdiff_t(std::min<std::size_t>(m_searchMatches->size(), 2000)));
     labels.hovered = m_hovered.value_or(EntityId {});
     m_renderer->setLabelHighlights(std::move(labels));
-    auto same = [](const render::Highlights& a, const render::Highlights& b) {
-        if (a.hoveredNode != b.hoveredNode || a.hoveredEdge != b.hoveredEdge || a.selected != b.selected
-            || a.remote.size() != b.remote.size())
-            return false;
-        for (std::size_t i = 0; i < a.remote.size(); ++i)
-            if (a.remote[i].color != b.remote[i].color || a.remote[i].ids != b.remote[i].ids)
-                return false;
-        return true;
-    };
-    if (!same(h, m_shownHighlights)) {
+    if (h != m_shownHighlights) {
         m_shownHighlights = h;
         m_renderer->setHighlights(std::move(h));
     }
     m_renderer->setAvatars(std::move(avatars));
     m_renderer->setTextItems(std::move(plates));
+}
+
+void GraphView::readAnnotations()
+{
+    m_annotationsStale = false;
+    m_annotations.clear();
+    if (!m_document)
+        return;
+    m_document->forEach(EntityKind::Annotation, [&](const GraphDocument::Entity& e) {
+        ShownAnnotation a;
+        a.id = e.id;
+        a.target = e.a;
+        a.kind = m_document->annotationKind(e);
+        a.text = std::string(m_document->text(e));
+        a.color = m_document->color(e);
+        m_annotations.push_back(std::move(a));
+    }, true);
+}
+
+std::optional<glm::vec3> GraphView::annotationAnchor(EntityId target) const
+{
+    if (const std::int64_t n = m_scene.nodeIndex(target); n >= 0) {
+        const render::NodeInstance& node = m_scene.nodes()[std::size_t(n)];
+        // The sphere's point nearest the eye: the node's own sphere never hides the text.
+        const glm::vec3 towardsEye = m_camera.eyePosition() - node.position;
+        const float d = glm::length(towardsEye);
+        return d > 0.0f ? node.position + towardsEye / d * std::min(node.radius, 0.9f * d) : node.position;
+    }
+    if (const std::int64_t e = m_scene.edgeIndex(target); e >= 0) {
+        const render::EdgeInstance& edge = m_scene.edges()[std::size_t(e)];
+        return 0.5f * (edge.source + edge.target);
+    }
+    return std::nullopt;
+}
+
+std::optional<EntityId> GraphView::annotationAt(QPoint pixel) const
+{
+    if (!m_renderer || !m_annotationsShown)
+        return std::nullopt;
+    const std::vector<glm::vec4>& boxes = m_renderer->lastLabelLayout().textItemBoxes;
+    const glm::vec2 p = glm::vec2(float(pixel.x()), float(pixel.y())) * float(devicePixelRatioF());
+    // The last drawn is on top: search backwards.
+    for (std::size_t i = m_annotationTexts.size(); i-- > 0;) {
+        const std::size_t item = m_nameplateCount + i;
+        if (item >= boxes.size())
+            continue;
+        const glm::vec4 b = boxes[item];
+        if (b.z > b.x && p.x >= b.x - 2.0f && p.x <= b.z + 2.0f && p.y >= b.y - 2.0f && p.y <= b.w + 2.0f)
+            return m_annotationTexts[i];
+    }
+    return std::nullopt;
 }
 
 // ---- mouse and keys -------------------------------------------------------------------------
@@ -573,6 +695,10 @@ void GraphView::mousePressEvent(QMouseEvent* event)
             m_gesture = Gesture::Connect;
             m_connectTo = at;
         }
+        break;
+    case Tool::Lasso:
+        m_gesture = Gesture::Lasso;
+        m_lasso = {at};
         break;
     }
 }
@@ -629,6 +755,12 @@ void GraphView::mouseMoveEvent(QMouseEvent* event)
         setHovered(nodeAt(now));
         update();
         return;
+    case Gesture::Lasso:
+        if ((now - m_lasso.back()).manhattanLength() >= 3) {
+            m_lasso.push_back(now);
+            update();
+        }
+        return;
     }
 }
 
@@ -646,6 +778,11 @@ void GraphView::mouseReleaseEvent(QMouseEvent* event)
         if (m_tool == Tool::AddNode && m_session.canEdit()) {
             const EntityId id = m_session.addNode(pointAt(at), "new node");
             m_session.setSelection({id});
+        } else if (const auto note = m_tool == Tool::Select ? annotationAt(at) : std::nullopt) {
+            // An annotation's text: its target is what gets selected, the panel shows the note.
+            if (const GraphDocument::Entity* a = m_document ? m_document->entity(*note) : nullptr)
+                m_session.setSelection({a->a});
+            Q_EMIT annotationClicked(*note);
         } else if (const auto hit = m_pressNode ? m_pressNode : edgeAt(at)) {
             std::vector<EntityId> sel = m_session.selection();
             if (add) {
@@ -668,6 +805,7 @@ void GraphView::mouseReleaseEvent(QMouseEvent* event)
         m_gesture = Gesture::None;
         break;
     case Gesture::Box: finishBox(at, add); break;
+    case Gesture::Lasso: finishLasso(add); break;
     case Gesture::Connect:
         if (m_pressNode)
             if (const auto target = nodeAt(at); target && *target != *m_pressNode)
@@ -763,6 +901,73 @@ void GraphView::finishBox(QPoint pixel, bool add)
     update();
 }
 
+void GraphView::finishLasso(bool add)
+{
+    std::vector<QPoint> loop = std::exchange(m_lasso, {});
+    std::vector<EntityId> sel = add ? m_session.selection() : std::vector<EntityId> {};
+    if (loop.size() >= 3) {
+        const QPolygon polygon(QList<QPoint>(loop.begin(), loop.end()));
+        const QRect box = polygon.boundingRect();
+        const render::PixelRect rect {glm::vec2(float(box.left()), float(box.top())),
+                                      glm::vec2(float(box.right()), float(box.bottom()))};
+        const render::View view = currentView();
+        for (const std::uint32_t i : render::nodesInRect(m_scene.nodes(), view, viewport(), rect)) {
+            const glm::vec3 p = view.project(m_scene.nodes()[i].position, viewport());
+            if (polygon.containsPoint(QPoint(int(std::lround(p.x)), int(std::lround(p.y))), Qt::OddEvenFill))
+                sel.push_back(m_scene.nodeIds()[i]);
+        }
+    }
+    m_session.setSelection(std::move(sel));
+    update();
+}
+
+void GraphView::selectNextNode(bool forward, bool extend)
+{
+    if (m_scene.nodes().empty())
+        return;
+    // Nodes ordered by distance from what the camera looks at: the nearest first.
+    const glm::vec3 target = m_camera.target();
+    std::vector<std::pair<float, std::uint32_t>> order;
+    order.reserve(m_scene.nodes().size());
+    for (std::uint32_t i = 0; i < m_scene.nodes().size(); ++i)
+        order.emplace_back(glm::distance(m_scene.nodes()[i].position, target), i);
+    std::sort(order.begin(), order.end());
+    std::int64_t at = -1;
+    const std::vector<EntityId>& selected = m_session.selection();
+    if (!m_keyCurrent || std::find(selected.begin(), selected.end(), *m_keyCurrent) == selected.end())
+        m_keyCurrent = selected.empty() ? std::nullopt : std::optional<EntityId>(selected.back());
+    if (m_keyCurrent) {
+        const std::int64_t current = m_scene.nodeIndex(*m_keyCurrent);
+        for (std::size_t k = 0; k < order.size() && current >= 0; ++k)
+            if (order[k].second == std::uint32_t(current))
+                at = std::int64_t(k);
+    }
+    const auto n = std::int64_t(order.size());
+    const std::int64_t next = at < 0 ? (forward ? 0 : n - 1) : ((at + (forward ? 1 : -1)) % n + n) % n;
+    const EntityId chosen = m_scene.nodeIds()[order[std::size_t(next)].second];
+    std::vector<EntityId> sel = extend ? m_session.selection() : std::vector<EntityId> {};
+    sel.push_back(chosen);
+    m_keyCurrent = chosen; // the next step goes on from it
+    m_session.setSelection(std::move(sel));
+    update();
+}
+
+void GraphView::nudgeSelection(QPoint pixels)
+{
+    if (!m_session.canEdit())
+        return;
+    // The view's right and up, scaled to world units per pixel at the camera's target.
+    const float unitsPerPixel = 2.0f * m_camera.distance() * std::tan(0.5f * m_camera.verticalFov())
+        / float(std::max(1, height()));
+    const glm::vec3 step = (float(pixels.x()) * m_camera.right() - float(pixels.y()) * m_camera.up()) * unitsPerPixel;
+    std::vector<std::pair<EntityId, Vec3>> moved;
+    for (const EntityId id : m_session.selection())
+        if (const std::int64_t i = m_scene.nodeIndex(id); i >= 0)
+            moved.emplace_back(id, toVec3(m_scene.nodes()[std::size_t(i)].position + step));
+    if (!moved.empty())
+        m_session.moveNodes(moved);
+}
+
 void GraphView::wheelEvent(QWheelEvent* event)
 {
     const float steps = float(event->angleDelta().y()) / 120.0f;
@@ -821,6 +1026,24 @@ void GraphView::keyPressEvent(QKeyEvent* event)
     switch (event->key()) {
     case Qt::Key_F: frameSelection(); return;
     case Qt::Key_Home: frameAll(); return;
+    case Qt::Key_PageDown: selectNextNode(true, event->modifiers() & Qt::ShiftModifier); return;
+    case Qt::Key_PageUp: selectNextNode(false, event->modifiers() & Qt::ShiftModifier); return;
+    case Qt::Key_Left:
+    case Qt::Key_Right:
+    case Qt::Key_Up:
+    case Qt::Key_Down:
+        if (event->modifiers() & Qt::ControlModifier) {
+            // Ctrl and an arrow nudge the selected nodes (Shift: ten times as far).
+            const int step = (event->modifiers() & Qt::ShiftModifier) ? 50 : 5;
+            const int k = event->key();
+            nudgeSelection(QPoint(k == Qt::Key_Left ? -step : k == Qt::Key_Right ? step : 0,
+                                  k == Qt::Key_Up ? -step : k == Qt::Key_Down ? step : 0));
+            return;
+        }
+        break;
+    default: break;
+    }
+    switch (event->key()) {
     case Qt::Key_Left: m_camera.orbit(KeyOrbitRadians, 0.0f); break;
     case Qt::Key_Right: m_camera.orbit(-KeyOrbitRadians, 0.0f); break;
     case Qt::Key_Up: m_camera.orbit(0.0f, KeyOrbitRadians); break;

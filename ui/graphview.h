@@ -32,6 +32,7 @@ enum class Tool {
     Select,  ///< click or box to select; drag a node to move it (and the selection)
     AddNode, ///< click to place a node
     Connect, ///< drag from one node to another to connect them
+    Lasso,   ///< draw a loop around nodes to select them
 };
 
 /// The 3D view of the session's document: render/'s SceneRenderer in a QOpenGLWidget.
@@ -71,6 +72,24 @@ public:
     /// target that faces the eye (where a click adds a node).
     Vec3 pointAt(QPoint pixel) const;
 
+    /// The annotation whose text is drawn under a widget pixel, if any.
+    std::optional<EntityId> annotationAt(QPoint pixel) const;
+    /// Tags and comments drawn as text by their nodes and edges, highlights as rings (on by
+    /// default).
+    void setAnnotationsShown(bool on);
+    bool annotationsShown() const { return m_annotationsShown; }
+    /// A search's matches: outlined, and everything else dimmed; nullopt: no search.
+    void setSearchMatches(std::optional<std::vector<EntityId>> matches);
+    bool isSearching() const { return m_searchMatches.has_value(); }
+
+    /// Keyboard selection: the next (or previous) node by distance from the camera's
+    /// target, after the one selected last (Page Down, Page Up); `extend` adds it to the
+    /// selection (with Shift).
+    void selectNextNode(bool forward, bool extend = false);
+    /// Moves the selected nodes in the view's plane by `pixels` (Ctrl and arrows): one
+    /// undo step per nudge.
+    void nudgeSelection(QPoint pixels);
+
     /// Node labels on or off (nameplates always show).
     void setLabelsShown(bool on);
     bool labelsShown() const { return m_labelsShown; }
@@ -100,6 +119,8 @@ Q_SIGNALS:
     void toolChanged(constellate::ui::Tool tool);
     void followingChanged();
     void flyModeChanged(bool on);
+    /// A click on an annotation's text (its target is selected too).
+    void annotationClicked(constellate::EntityId annotation);
 
 protected:
     void initializeGL() override;
@@ -116,7 +137,16 @@ protected:
     void leaveEvent(QEvent* event) override;
 
 private:
-    enum class Gesture { None, Orbit, Pan, Press, MoveNodes, Box, Connect };
+    enum class Gesture { None, Orbit, Pan, Press, MoveNodes, Box, Connect, Lasso };
+
+    /// An annotation as the view shows it (re-read when annotations change).
+    struct ShownAnnotation {
+        EntityId id;
+        EntityId target;
+        AnnotationKind kind = AnnotationKind::Tag;
+        std::string text;
+        Rgba color = 0;
+    };
 
     float aspect() const;
     glm::vec2 viewport() const { return {float(width()), float(height())}; }
@@ -128,6 +158,11 @@ private:
     void continueMove(QPoint pixel);
     void finishMove(bool commit);
     void finishBox(QPoint pixel, bool add);
+    void finishLasso(bool add);
+    void readAnnotations();
+    /// Where an annotation's text hangs: the nearest point of its node to the eye, or the
+    /// middle of its edge (nullopt: the target is not drawn).
+    std::optional<glm::vec3> annotationAnchor(EntityId target) const;
     void presenceMoved();
     void applyRemoteDrags();
     void updateOverlays();
@@ -163,10 +198,18 @@ private:
     glm::vec3 m_movePlaneNormal {0.0f, 0.0f, 1.0f};
     glm::vec3 m_moveGrab {0.0f};
     QPoint m_connectTo;
+    std::vector<QPoint> m_lasso; ///< the loop being drawn (widget pixels)
+    std::optional<EntityId> m_keyCurrent; ///< the node Page Down chose last
 
     std::unordered_set<EntityId> m_remotelyDragged; ///< nodes drawn at others' transient positions
     std::optional<net::protocol::PeerIndex> m_following;
     bool m_labelsShown = true;
+    bool m_annotationsShown = true;
+    bool m_annotationsStale = true;
+    std::vector<ShownAnnotation> m_annotations;
+    std::vector<EntityId> m_annotationTexts; ///< per text item after the nameplates: its annotation
+    std::size_t m_nameplateCount = 0;
+    std::optional<std::vector<EntityId>> m_searchMatches;
     bool m_flyMode = false;
     std::unordered_set<int> m_flyKeys; ///< held
     QTimer* m_flyTimer = nullptr;

@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "annotationspanel.h"
 #include "autosaver.h"
 #include "documentio.h"
 #include "editorsession.h"
@@ -11,6 +12,8 @@
 #include "noticebar.h"
 #include "peoplepanel.h"
 #include "propertiespanel.h"
+#include "qtcolor.h"
+#include "searchbar.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -35,6 +38,7 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTableWidget>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -45,16 +49,6 @@ namespace {
 const QString GraphFilter = QStringLiteral(
     "Graphs (*.constellate *.graphml *.gexf *.json *.gml *.csv);;Constellate (*.constellate);;GraphML (*.graphml);;"
     "GEXF (*.gexf);;JSON node-link (*.json);;GML (*.gml);;CSV edge list (*.csv);;All files (*)");
-
-QColor toQColor(Rgba c)
-{
-    return QColor(int(c >> 24), int((c >> 16) & 0xff), int((c >> 8) & 0xff));
-}
-
-Rgba fromQColor(const QColor& c)
-{
-    return (Rgba(c.red()) << 24) | (Rgba(c.green()) << 16) | (Rgba(c.blue()) << 8) | 0xffu;
-}
 
 } // namespace
 
@@ -101,23 +95,58 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
     m_transfer->hide();
     statusBar()->addPermanentWidget(m_transfer);
 
+    auto dock = [this](const QString& title, const QString& name, QWidget* widget) {
+        auto* d = new QDockWidget(title, this);
+        d->setObjectName(name);
+        d->setWidget(widget);
+        addDockWidget(Qt::RightDockWidgetArea, d);
+        return d;
+    };
     m_properties = new PropertiesPanel(m_session, this);
-    auto* propertiesDock = new QDockWidget(tr("Properties"), this);
-    propertiesDock->setObjectName(QStringLiteral("properties"));
-    propertiesDock->setWidget(m_properties);
-    addDockWidget(Qt::RightDockWidgetArea, propertiesDock);
+    m_propertiesDock = dock(tr("Properties"), QStringLiteral("properties"), m_properties);
+    m_annotations = new AnnotationsPanel(m_session, this);
+    m_annotationsDock = dock(tr("Annotations"), QStringLiteral("annotations"), m_annotations);
     m_people = new PeoplePanel(m_session, *m_view, this);
-    auto* peopleDock = new QDockWidget(tr("People"), this);
-    peopleDock->setObjectName(QStringLiteral("people"));
-    peopleDock->setWidget(m_people);
-    addDockWidget(Qt::RightDockWidgetArea, peopleDock);
+    m_peopleDock = dock(tr("People"), QStringLiteral("people"), m_people);
+    tabifyDockWidget(m_propertiesDock, m_annotationsDock);
+    m_propertiesDock->raise();
+
+    m_search = new SearchBar(m_session, this);
+    connect(m_search, &SearchBar::matchesChanged, m_view, &GraphView::setSearchMatches);
+    connect(m_search, &SearchBar::selectMatchesRequested, this, [this] {
+        if (m_search->matches())
+            m_session.setSelection(*m_search->matches());
+        m_view->frameSelection();
+        m_view->setFocus();
+    });
+    connect(m_search, &SearchBar::dismissed, m_view, [this] { m_view->setFocus(); });
+    connect(m_view, &GraphView::annotationClicked, this, [this](EntityId annotation) {
+        m_annotationsDock->show();
+        m_annotationsDock->raise();
+        m_annotations->focusAnnotation(annotation);
+    });
 
     buildMenus();
     QMenu* panels = menuBar()->findChild<QMenu*>(QStringLiteral("viewMenu"));
     if (panels) {
         panels->addSeparator();
-        panels->addAction(propertiesDock->toggleViewAction());
-        panels->addAction(peopleDock->toggleViewAction());
+        for (QDockWidget* d : {m_propertiesDock, m_annotationsDock, m_peopleDock})
+            panels->addAction(d->toggleViewAction());
+        // Keyboard use: each panel, and back to the view, one shortcut away.
+        panels->addSeparator();
+        auto goTo = [&](const QString& text, int key, QDockWidget* d, QWidget* focus) {
+            panels->addAction(text, QKeySequence(Qt::CTRL | key), this, [d, focus] {
+                if (d) {
+                    d->show();
+                    d->raise();
+                }
+                focus->setFocus(Qt::ShortcutFocusReason);
+            });
+        };
+        goTo(tr("Go to the &View"), Qt::Key_0, nullptr, m_view);
+        goTo(tr("Go to P&roperties"), Qt::Key_1, m_propertiesDock, m_properties);
+        goTo(tr("Go to A&nnotations"), Qt::Key_2, m_annotationsDock, m_annotations->table());
+        goTo(tr("Go to &People"), Qt::Key_3, m_peopleDock, m_people);
     }
 
     connect(&m_session, &EditorSession::documentReset, this, &MainWindow::updateStatus);
@@ -192,6 +221,29 @@ void MainWindow::buildMenus()
     edit->addAction(tr("Select &All"), QKeySequence::SelectAll, this, &MainWindow::selectAll);
     edit->addAction(tr("Select &None"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A), this,
                     [this] { m_session.setSelection({}); });
+    // Keys of the view (they act when it has the focus), listed here to be found.
+    auto viewKey = [this](QMenu* menu, const QString& text, QKeySequence key, auto slot) {
+        QAction* a = menu->addAction(text, m_view, slot);
+        a->setShortcut(key);
+        a->setShortcutContext(Qt::WidgetShortcut);
+        m_view->addAction(a);
+        return a;
+    };
+    viewKey(edit, tr("Select Ne&xt Node"), QKeySequence(Qt::Key_PageDown), [this] { m_view->selectNextNode(true); });
+    viewKey(edit, tr("Select &Previous Node"), QKeySequence(Qt::Key_PageUp), [this] { m_view->selectNextNode(false); });
+    QMenu* nudge = edit->addMenu(tr("&Nudge Selection"));
+    viewKey(nudge, tr("Left"), QKeySequence(Qt::CTRL | Qt::Key_Left), [this] { m_view->nudgeSelection({-5, 0}); });
+    viewKey(nudge, tr("Right"), QKeySequence(Qt::CTRL | Qt::Key_Right), [this] { m_view->nudgeSelection({5, 0}); });
+    viewKey(nudge, tr("Up"), QKeySequence(Qt::CTRL | Qt::Key_Up), [this] { m_view->nudgeSelection({0, -5}); });
+    viewKey(nudge, tr("Down"), QKeySequence(Qt::CTRL | Qt::Key_Down), [this] { m_view->nudgeSelection({0, 5}); });
+    edit->addSeparator();
+    edit->addAction(tr("&Find…"), QKeySequence::Find, m_search, &SearchBar::activate);
+    QMenu* annotate = edit->addMenu(tr("Anno&tate"));
+    annotate->addAction(tr("&Tag…"), QKeySequence(Qt::CTRL | Qt::Key_T), m_annotations, &AnnotationsPanel::addTag);
+    annotate->addAction(tr("&Comment…"), QKeySequence(Qt::CTRL | Qt::Key_M), m_annotations,
+                        &AnnotationsPanel::addComment);
+    annotate->addAction(tr("&Highlight…"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_H), m_annotations,
+                        &AnnotationsPanel::addHighlight);
     edit->addSeparator();
     edit->addAction(tr("Your &Name and Colour…"), this, &MainWindow::editProfile);
 
@@ -215,10 +267,15 @@ void MainWindow::buildMenus()
         ->setChecked(true);
     addTool(tr("&Add Node"), QKeySequence(Qt::Key_N), Tool::AddNode, tr("Click to place a node"));
     addTool(tr("&Connect"), QKeySequence(Qt::Key_C), Tool::Connect, tr("Drag from one node to another"));
+    addTool(tr("&Lasso"), QKeySequence(Qt::SHIFT | Qt::Key_S), Tool::Lasso,
+            tr("Draw a loop around nodes to select them (Ctrl adds to the selection)"));
     tools->addSeparator();
     QAction* directed = tools->addAction(tr("New Edges &Directed"));
     directed->setCheckable(true);
     connect(directed, &QAction::toggled, m_view, &GraphView::setConnectDirected);
+    QToolBar* find = addToolBar(tr("Search"));
+    find->setObjectName(QStringLiteral("search"));
+    find->addWidget(m_search);
     connect(m_view, &GraphView::toolChanged, this, [this](Tool tool) {
         for (QAction* a : m_tools->actions())
             if (a->data().toInt() == int(tool))
@@ -244,6 +301,15 @@ void MainWindow::buildMenus()
     connect(labels, &QAction::toggled, this, [this](bool on) {
         m_view->setLabelsShown(on);
         QSettings().setValue(QStringLiteral("view/labels"), on);
+    });
+    QAction* notes = viewMenu->addAction(tr("&Annotations"));
+    notes->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_A));
+    notes->setCheckable(true);
+    notes->setChecked(QSettings().value(QStringLiteral("view/annotations"), true).toBool());
+    m_view->setAnnotationsShown(notes->isChecked());
+    connect(notes, &QAction::toggled, this, [this](bool on) {
+        m_view->setAnnotationsShown(on);
+        QSettings().setValue(QStringLiteral("view/annotations"), on);
     });
     QAction* fly = viewMenu->addAction(tr("F&ly Mode"));
     fly->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F));

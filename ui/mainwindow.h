@@ -10,18 +10,21 @@
 
 class QAction;
 class QActionGroup;
+class QDockWidget;
 class QLabel;
 class QProgressBar;
 class QSettings;
 
 namespace constellate::ui {
 
+class AnnotationsPanel;
 class Autosaver;
 class EditorSession;
 class FileTask;
 class NoticeBar;
 class PeoplePanel;
 class PropertiesPanel;
+class SearchBar;
 struct Profile;
 
 /// The editor's window: the 3D view of the session's document with a notice bar over it,
@@ -38,6 +41,8 @@ public:
     GraphView* view() const { return m_view; }
     PropertiesPanel* propertiesPanel() const { return m_properties; }
     PeoplePanel* peoplePanel() const { return m_people; }
+    AnnotationsPanel* annotationsPanel() const { return m_annotations; }
+    SearchBar* searchBar() const { return m_search; }
     NoticeBar* noticeBar() const { return m_notices; }
     /// The status bar's text (tests).
     QString statusText() const;
@@ -89,6 +94,12 @@ private:
     NoticeBar* m_notices = nullptr;
     PropertiesPanel* m_properties = nullptr;
     PeoplePanel* m_people = nullptr;
+    AnnotationsPanel* m_annotations = nullptr;
+    SearchBar* m_search = nullptr;
+    /// The dock of each panel (Go To Properties, ... show and focus them).
+    QDockWidget* m_propertiesDock = nullptr;
+    QDockWidget* m_peopleDock = nullptr;
+    QDockWidget* m_annotationsDock = nullptr;
     QLabel* m_status = nullptr;
     QProgressBar* m_transfer = nullptr;
     QAction* m_undo = nullptr;

@@ -1,6 +1,7 @@
 #include "propertiespanel.h"
 
 #include "editorsession.h"
+#include "qtcolor.h"
 
 #include <QColorDialog>
 #include <QDoubleSpinBox>
@@ -20,16 +21,6 @@
 namespace constellate::ui {
 
 namespace {
-
-QColor toQColor(Rgba c)
-{
-    return QColor(int(c >> 24), int((c >> 16) & 0xff), int((c >> 8) & 0xff), int(c & 0xff));
-}
-
-Rgba fromQColor(const QColor& c)
-{
-    return (Rgba(c.red()) << 24) | (Rgba(c.green()) << 16) | (Rgba(c.blue()) << 8) | Rgba(c.alpha());
-}
 
 /// What a typed property value means: true/false, a whole number, a number, else text.
 Value parseValue(const QString& text)

@@ -7,6 +7,7 @@
 // (scripts/test.sh keeps them in build*/test-artifacts/); CONSTELLATE_SCREENSHOT=FILE
 // saves the host's window of OthersCursorsAndSelectionsShowInTheirColours (the README's).
 
+#include "annotationspanel.h"
 #include "editorsession.h"
 #include "graphview.h"
 #include "mainwindow.h"
@@ -14,6 +15,7 @@
 #include "peoplepanel.h"
 #include "propertiespanel.h"
 #include "remotepresence.h"
+#include "searchbar.h"
 
 #include <QApplication>
 #include <QDir>
@@ -25,7 +27,9 @@
 #include <QKeyEvent>
 #include <QLineEdit>
 #include <QMouseEvent>
+#include <QProcess>
 #include <QPushButton>
+#include <QTableWidget>
 #include <QTcpSocket>
 #include <QTest>
 #include <QTemporaryDir>
@@ -102,11 +106,16 @@ void click(QWidget* w, QPoint at, Qt::KeyboardModifiers modifiers = Qt::NoModifi
 void key(QWidget* w, int k, Qt::KeyboardModifiers modifiers = Qt::NoModifier)
 {
     // Window shortcuts answer in the active window only (two editors are open).
-    if (QApplication::activeWindow() != w->window()) {
+    // Without a window manager (Xvfb) activation is a request the X server may take a
+    // while to grant on a loaded machine: ask again while waiting.
+    for (int attempt = 0; attempt < 4 && QApplication::activeWindow() != w->window(); ++attempt) {
+        w->window()->raise();
         w->window()->activateWindow();
-        if (!QTest::qWaitForWindowActive(w->window(), 5000))
-            ADD_FAILURE() << "the window did not become active";
+        if (QTest::qWaitForWindowActive(w->window(), 5000))
+            break;
     }
+    if (QApplication::activeWindow() != w->window())
+        ADD_FAILURE() << "the window did not become active";
     QTest::keyClick(w, Qt::Key(k), modifiers);
 }
 
@@ -465,6 +474,277 @@ TEST_F(EditorTest, OthersCursorsAndSelectionsShowInTheirColours)
     // The README's picture: CONSTELLATE_SCREENSHOT=docs/screenshot.png.
     if (const QByteArray shot = qgetenv("CONSTELLATE_SCREENSHOT"); !shot.isEmpty())
         hostWindow->grab().save(QString::fromLocal8Bit(shot));
+}
+
+/// The label of a node of the sample (lesmis): "Valjean" and the others.
+EntityId nodeLabelled(const GraphDocument& doc, std::string_view label)
+{
+    EntityId found;
+    doc.forEach(EntityKind::Node, [&](const GraphDocument::Entity& e) {
+        if (doc.label(e) == label)
+            found = e.id;
+    });
+    return found;
+}
+
+/// Scans a rectangle of the view for a pixel whose annotation text is `annotation`.
+std::optional<QPoint> pixelOfAnnotation(const GraphView& view, EntityId annotation, QRect area)
+{
+    for (int y = area.top(); y <= area.bottom(); y += 2)
+        for (int x = area.left(); x <= area.right(); x += 2)
+            if (view.annotationAt(QPoint(x, y)) == annotation)
+                return QPoint(x, y);
+    return std::nullopt;
+}
+
+TEST_F(EditorTest, AnnotationsAreSharedShownInTheViewAndEditedInThePanel)
+{
+    constexpr QRgb TagColour = qRgb(255, 0, 255);
+    constexpr QRgb HighlightColour = qRgb(40, 80, 255);
+    GraphView* gv = guestWindow->view();
+    const EntityId node = nodeNearMiddle(*gv);
+    ASSERT_FALSE(node.isNull());
+    const QPoint at = *gv->pixelOf(node);
+    const QRect below(at + QPoint(-80, 0), QSize(161, 70));
+    const QRect around(at - QPoint(40, 40), QSize(81, 81));
+    const QImage before = gv->grabFramebuffer();
+    const int tagBefore = countColour(before, TagColour, 50, below);
+    const int ringBefore = countColour(before, HighlightColour, 50, around);
+
+    // The host tags and highlights the node (as Edit > Annotate does, without the dialogs).
+    host->setSelection({node});
+    AnnotationsPanel* hostPanel = hostWindow->annotationsPanel();
+    hostPanel->annotateSelection(AnnotationKind::Tag, QStringLiteral("suspect"), 0xff00ffff);
+    hostPanel->annotateSelection(AnnotationKind::Highlight, QString(), 0x2850ffff);
+    EXPECT_EQ(hostPanel->rows().size(), 2u);
+    ASSERT_TRUE(waitFor([&] { return guest->document().count(EntityKind::Annotation) == 2u; }));
+    EntityId tag;
+    guest->document().forEach(EntityKind::Annotation, [&](const GraphDocument::Entity& e) {
+        if (guest->document().annotationKind(e) == AnnotationKind::Tag)
+            tag = e.id;
+    });
+    ASSERT_FALSE(tag.isNull());
+
+    // The guest sees the tag's text under the node in the tag's colour, and a ring in the
+    // highlight's colour around it.
+    QImage shown;
+    ASSERT_TRUE(waitFor([&] {
+        shown = gv->grabFramebuffer();
+        return countColour(shown, TagColour, 50, below) > tagBefore + 10
+            && countColour(shown, HighlightColour, 50, around) > ringBefore + 20;
+    })) << "tag pixels " << countColour(shown, TagColour, 50, below) << ", ring pixels "
+        << countColour(shown, HighlightColour, 50, around);
+
+    // A click on the tag's text selects its node and lists the tag, chosen, in the panel.
+    const auto onTag = pixelOfAnnotation(*gv, tag, below);
+    ASSERT_TRUE(onTag.has_value()) << "no pixel of the view picks the tag";
+    click(gv, *onTag);
+    EXPECT_EQ(guest->selection(), std::vector<EntityId> {node});
+    AnnotationsPanel* guestPanel = guestWindow->annotationsPanel();
+    const auto& rows = guestPanel->rows();
+    const auto row = std::find(rows.begin(), rows.end(), tag);
+    ASSERT_NE(row, rows.end());
+    const int r = int(row - rows.begin());
+    EXPECT_TRUE(guestPanel->table()->item(r, 0)->isSelected());
+
+    // The guest edits the tag's text in the panel: the host has it.
+    guestPanel->table()->item(r, 1)->setText(QStringLiteral("cleared"));
+    ASSERT_TRUE(waitFor([&] {
+        const GraphDocument::Entity* e = host->document().entity(tag);
+        return e && host->document().text(*e) == "cleared";
+    }));
+    EXPECT_EQ(guest->undoText(), QStringLiteral("Edit Annotation"));
+
+    // Deleting the node hides its annotations; undo brings them back, for both.
+    guest->deleteEntities({node});
+    ASSERT_TRUE(waitFor([&] { return host->document().count(EntityKind::Annotation) == 0u; }));
+    EXPECT_TRUE(hostPanel->rows().empty());
+    key(guestWindow.get(), Qt::Key_Z, Qt::ControlModifier);
+    ASSERT_TRUE(waitFor([&] { return host->document().count(EntityKind::Annotation) == 2u; }));
+    hostPanel->setShowAll(true); // the host's selection lost the node when it was deleted
+    EXPECT_EQ(hostPanel->rows().size(), 2u) << "the panel does not follow a restored node's annotations";
+    hostPanel->setShowAll(false);
+}
+
+TEST_F(EditorTest, SearchOutlinesMatchesDimsTheRestAndFollowsEveryonesEdits)
+{
+    GraphView* hv = hostWindow->view();
+    SearchBar* bar = hostWindow->searchBar();
+    key(hostWindow.get(), Qt::Key_F, Qt::ControlModifier);
+    EXPECT_TRUE(bar->field()->hasFocus());
+    bar->field()->setText(QStringLiteral("valjean"));
+    bar->runNow();
+    const EntityId valjean = nodeLabelled(host->document(), "Valjean");
+    ASSERT_FALSE(valjean.isNull());
+    ASSERT_TRUE(bar->matches().has_value());
+    EXPECT_EQ(*bar->matches(), std::vector<EntityId> {valjean});
+    EXPECT_TRUE(hv->isSearching());
+
+    // Everything else is drawn dimmer than its colour; the match keeps its own.
+    const render::RenderScene& scene = hv->scene();
+    const EntityId other = nodeLabelled(host->document(), "Myriel");
+    const auto instanceColour = [&](EntityId id) {
+        const render::NodeInstance& n = scene.nodes()[std::size_t(scene.nodeIndex(id))];
+        return (Rgba(n.color[0]) << 24) | (Rgba(n.color[1]) << 16) | (Rgba(n.color[2]) << 8) | n.color[3];
+    };
+    EXPECT_EQ(instanceColour(valjean), host->document().color(*host->document().entity(valjean)));
+    EXPECT_NE(instanceColour(other), host->document().color(*host->document().entity(other)));
+    // And the match is outlined in the search colour.
+    hv->frameAll();
+    const QPoint at = *hv->pixelOf(valjean);
+    ASSERT_TRUE(waitFor([&] {
+        return countColour(hv->grabFramebuffer(), qRgb(0, 229, 255), 50, QRect(at - QPoint(40, 40), QSize(81, 81))) > 20;
+    })) << "the match is not outlined";
+
+    // The guest names another node like the search: the host's matches follow.
+    const EntityId renamed = nodeLabelled(guest->document(), "Cosette");
+    guest->setField({renamed}, FieldRef {Field::Label, {}}, Value("Cosette, Valjean's ward"), QStringLiteral("Rename"));
+    ASSERT_TRUE(waitFor([&] { return bar->matches() && bar->matches()->size() == 2u; }));
+
+    // Enter selects the matches; Escape ends the search and every colour comes back.
+    key(bar->field(), Qt::Key_Return);
+    std::vector<EntityId> both {valjean, renamed};
+    std::sort(both.begin(), both.end());
+    EXPECT_EQ(host->selection(), both);
+    bar->field()->setFocus();
+    key(bar->field(), Qt::Key_Escape);
+    EXPECT_FALSE(bar->matches().has_value());
+    EXPECT_FALSE(hv->isSearching());
+    EXPECT_EQ(instanceColour(other), host->document().color(*host->document().entity(other)));
+
+    // A malformed query says why and keeps the view as it was.
+    bar->field()->setText(QStringLiteral("size>big"));
+    bar->runNow();
+    EXPECT_FALSE(bar->matches().has_value());
+}
+
+TEST_F(EditorTest, TheLassoSelectsTheNodesInsideItsLoop)
+{
+    GraphView* hv = hostWindow->view();
+    key(hostWindow.get(), Qt::Key_S, Qt::ShiftModifier);
+    ASSERT_EQ(hv->tool(), Tool::Lasso);
+    // A diamond around the middle of the view, drawn in small steps.
+    const QPoint c(hv->width() / 2, hv->height() / 2);
+    const int rx = hv->width() / 4, ry = hv->height() / 4;
+    const QPoint corners[] = {c + QPoint(0, -ry), c + QPoint(rx, 0), c + QPoint(0, ry), c + QPoint(-rx, 0), c + QPoint(0, -ry)};
+    mouse(hv, QEvent::MouseButtonPress, corners[0], Qt::LeftButton, Qt::LeftButton);
+    for (int k = 0; k < 4; ++k)
+        for (int i = 1; i <= 10; ++i)
+            mouse(hv, QEvent::MouseMove, corners[k] + (corners[k + 1] - corners[k]) * i / 10, Qt::NoButton, Qt::LeftButton);
+    mouse(hv, QEvent::MouseButtonRelease, corners[4], Qt::LeftButton, Qt::NoButton);
+
+    // Inside the diamond: |dx|/rx + |dy|/ry < 1. Nodes near its border may go either way.
+    const auto& selected = host->selection();
+    int inside = 0;
+    for (const EntityId id : hv->scene().nodeIds()) {
+        const auto p = hv->pixelOf(id);
+        ASSERT_TRUE(p.has_value());
+        const double d = std::abs(p->x() - c.x()) / double(rx) + std::abs(p->y() - c.y()) / double(ry);
+        const bool chosen = std::find(selected.begin(), selected.end(), id) != selected.end();
+        if (d < 0.97) {
+            ++inside;
+            EXPECT_TRUE(chosen) << "a node inside the loop was not selected";
+        } else if (d > 1.03) {
+            EXPECT_FALSE(chosen) << "a node outside the loop was selected";
+        }
+    }
+    EXPECT_GT(inside, 3);
+}
+
+TEST_F(EditorTest, TheKeyboardSelectsMovesConnectsAndDeletes)
+{
+    GraphView* hv = hostWindow->view();
+    hostWindow->activateWindow();
+    ASSERT_TRUE(QTest::qWaitForWindowActive(hostWindow.get(), 5000));
+    hv->setFocus();
+    // Page Down: the node nearest what the camera looks at; Shift+Page Down adds the next.
+    key(hv, Qt::Key_PageDown);
+    ASSERT_EQ(host->selection().size(), 1u);
+    const EntityId first = host->selection().front();
+    key(hv, Qt::Key_PageDown, Qt::ShiftModifier);
+    ASSERT_EQ(host->selection().size(), 2u);
+
+    // Ctrl+K connects them; Ctrl+Right nudges both to the right on screen, one undo step.
+    const std::size_t edges = host->document().count(EntityKind::Edge);
+    key(hostWindow.get(), Qt::Key_K, Qt::ControlModifier);
+    ASSERT_EQ(host->document().count(EntityKind::Edge), edges + 1);
+    host->setSelection({first});
+    const QPoint before = *hv->pixelOf(first);
+    const Vec3 start = positionOf(host->document(), first);
+    hv->setFocus();
+    key(hv, Qt::Key_Right, Qt::ControlModifier);
+    const QPoint after = *hv->pixelOf(first);
+    EXPECT_NEAR(after.x() - before.x(), 5, 1);
+    EXPECT_NEAR(after.y() - before.y(), 0, 1);
+    EXPECT_EQ(host->undoText(), QStringLiteral("Move Node"));
+    ASSERT_TRUE(waitFor([&] { return distance(positionOf(guest->document(), first), start) > 1e-4f; }));
+    key(hostWindow.get(), Qt::Key_Z, Qt::ControlModifier);
+    EXPECT_LT(distance(positionOf(host->document(), first), start), 1e-6f);
+
+    // Insert adds a node at the camera's target, selected; Delete removes it.
+    key(hostWindow.get(), Qt::Key_Insert);
+    ASSERT_EQ(host->document().count(EntityKind::Node), 78u);
+    ASSERT_EQ(host->selection().size(), 1u);
+    hv->setFocus();
+    key(hostWindow.get(), Qt::Key_Delete);
+    EXPECT_EQ(host->document().count(EntityKind::Node), 77u);
+
+    // Ctrl+2 goes to the annotations, Ctrl+0 back to the view.
+    key(hostWindow.get(), Qt::Key_2, Qt::ControlModifier);
+    EXPECT_TRUE(hostWindow->annotationsPanel()->table()->hasFocus());
+    key(hostWindow.get(), Qt::Key_0, Qt::ControlModifier);
+    EXPECT_TRUE(hv->hasFocus());
+}
+
+// Run in a child process by EditorHighDpi.TheViewDrawsAndPicksAtTheScreensPixels, with
+// QT_SCALE_FACTOR=2 (the scale must be set before the application starts). Skipped in a
+// normal run.
+TEST(EditorHighDpiChild, DrawsAndPicksAtTwiceThePixels)
+{
+    if (qEnvironmentVariable("CONSTELLATE_TEST_HIGHDPI_CHILD").isEmpty())
+        GTEST_SKIP() << "run by EditorHighDpi.TheViewDrawsAndPicksAtTheScreensPixels";
+    EditorSession session(Profile {0x4004, QStringLiteral("solo"), 0});
+    MainWindow window(session);
+    window.resize(900, 600);
+    window.show();
+    QString error;
+    ASSERT_TRUE(session.openFile(QStringLiteral(CONSTELLATE_TEST_GRAPHS "/lesmis.gexf"), &error)) << error.toStdString();
+    GraphView* view = window.view();
+    ASSERT_TRUE(waitFor([&] { return view->scene().nodes().size() == 77u; }));
+    ASSERT_DOUBLE_EQ(view->devicePixelRatioF(), 2.0);
+    settle(200);
+
+    // The framebuffer has the screen's pixels: twice the widget's size each way.
+    const QImage image = view->grabFramebuffer();
+    EXPECT_EQ(image.width(), 2 * view->width());
+    EXPECT_EQ(image.height(), 2 * view->height());
+
+    // A node seen at a widget (logical) pixel is drawn around twice those coordinates in
+    // the framebuffer, in its colour, and picking at the logical pixel finds it.
+    const EntityId node = nodeNearMiddle(*view);
+    ASSERT_FALSE(node.isNull());
+    const QPoint at = *view->pixelOf(node);
+    EXPECT_EQ(view->nodeAt(at), node);
+    const Rgba c = session.document().color(*session.document().entity(node));
+    const QRgb colour = qRgb(int(c >> 24), int((c >> 16) & 0xff), int((c >> 8) & 0xff));
+    EXPECT_GT(countColour(image, colour, 60, QRect(2 * at - QPoint(4, 4), QSize(9, 9))), 10)
+        << "the node is not drawn at twice its logical pixel";
+}
+
+TEST(EditorHighDpi, TheViewDrawsAndPicksAtTheScreensPixels)
+{
+    QProcess child;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("CONSTELLATE_TEST_HIGHDPI_CHILD"), QStringLiteral("1"));
+    env.insert(QStringLiteral("QT_SCALE_FACTOR"), QStringLiteral("2"));
+    child.setProcessEnvironment(env);
+    child.setProcessChannelMode(QProcess::MergedChannels);
+    child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("--gtest_filter=EditorHighDpiChild.*")});
+    ASSERT_TRUE(child.waitForStarted(30'000));
+    ASSERT_TRUE(child.waitForFinished(120'000));
+    const QByteArray output = child.readAll();
+    EXPECT_EQ(child.exitCode(), 0) << output.toStdString();
+    EXPECT_TRUE(output.contains("[  PASSED  ] 1 test")) << output.toStdString();
 }
 
 TEST(EditorFiles, OpenSaveAndOpenAgainKeepTheGraphExactly)
