@@ -1,8 +1,8 @@
-# Included by packaging/CMakeLists.txt (its scope; PARENT_SCOPE reaches the configure
-# summary in the top-level CMakeLists.txt).
 # Linux: desktop integration (freedesktop.org), man pages, Debian's per-package documents,
 # and the server's systemd service. Every destination is relative to the install prefix
 # (GNUInstallDirs) except the service's, which only the .deb carries (see below).
+# Included by packaging/CMakeLists.txt, in its scope: PARENT_SCOPE reaches the top level's
+# configure summary.
 
 set(_linux ${CMAKE_CURRENT_SOURCE_DIR}/linux)
 set(_generated ${CMAKE_CURRENT_BINARY_DIR}/generated)
@@ -59,7 +59,9 @@ endfunction()
 set(_compressed)
 foreach(component IN LISTS CONSTELLATE_COMPONENTS)
     set(program ${CONSTELLATE_PACKAGE_${component}}) # each package is named after its program
-    constellate_gzip(${CMAKE_CURRENT_SOURCE_DIR}/man/${program}.1 ${_generated}/${program}.1.gz)
+    # The man page's header names the version (@PROJECT_VERSION@).
+    configure_file(${CMAKE_CURRENT_SOURCE_DIR}/man/${program}.1 ${_generated}/${program}.1 @ONLY)
+    constellate_gzip(${_generated}/${program}.1 ${_generated}/${program}.1.gz)
     install(FILES ${_generated}/${program}.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT ${component})
     list(APPEND _compressed ${_generated}/${program}.1.gz)
 
@@ -76,6 +78,13 @@ file(STRINGS ${_linux}/changelog _changelog_top LIMIT_COUNT 1)
 if(NOT _changelog_top MATCHES "^constellate \\(${PROJECT_VERSION}\\) ")
     message(FATAL_ERROR "packaging/linux/changelog starts with '${_changelog_top}': add an entry for "
                         "${PROJECT_VERSION} (the version in CMakeLists.txt)")
+endif()
+
+# So does the AppStream metainfo's list of releases.
+file(READ ${_linux}/constellate.metainfo.xml _metainfo)
+if(NOT _metainfo MATCHES "<release version=\"${PROJECT_VERSION}\"")
+    message(FATAL_ERROR "packaging/linux/constellate.metainfo.xml has no <release version=\"${PROJECT_VERSION}\">: "
+                        "add the release (the version in CMakeLists.txt)")
 endif()
 
 add_custom_target(constellate_packaging_files ALL DEPENDS ${_pngs} ${_compressed})
