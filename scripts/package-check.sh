@@ -21,7 +21,8 @@
 # Needs root for apt-get and dpkg (uses sudo otherwise), and refuses to run when any
 # Constellate package, the user constellate or /var/lib/constellate is already there.
 # Leaves the machine as it found it, also when a check fails: the packages, whatever
-# apt-get installed for them, the user and the data directory are removed on exit.
+# apt-get installed for them, the user and the data directory are removed on exit (and by
+# the next run, if this one was killed).
 # Its last line is "package-check: N checks passed (S s)" or a FAILED line; exit status 0 or 1.
 set -euo pipefail
 # One locale for sort and comm, and a UTF-8 one for Qt (which warns about any other).
@@ -33,6 +34,11 @@ readonly PACKAGES=(constellate constellate-server constellate-cli)
 readonly SERVICE=constellate-server.service
 readonly SERVICE_USER=constellate
 readonly STATE_DIR=/var/lib/constellate
+# What was installed before a run, kept until the run has cleaned up: a run that was killed
+# (SIGKILL, a lost machine) leaves it, and the next run undoes what that one did.
+readonly RECORD=/var/tmp/constellate-package-check.packages-before
+# One run at a time; its children (apt-get) hold the lock too, even if the run was killed.
+readonly LOCK=/var/tmp/constellate-package-check.lock
 readonly GRAPH=$ROOT/tests/data/graphs/lesmis.gexf
 readonly NATIVE_FILE=$ROOT/tests/data/native/lesmis-snapshot-v1.constellate
 # Libraries a headless host must not need: GUI, OpenGL and OpenXR.
@@ -42,7 +48,7 @@ build_dir=$ROOT/build
 for arg in "$@"; do
     case "$arg" in
         -h | --help)
-            sed -n '2,25s/^# \{0,1\}//p' "$0"
+            sed -n '2,26s/^# \{0,1\}//p' "$0"
             exit 0
             ;;
         -*)
@@ -77,7 +83,7 @@ readonly APT_OPTS=(-y -q -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=300 --no-inst
 # --- Preconditions: tools, a built tree, and a machine without Constellate on it -------------
 
 for tool in cpack dpkg-deb dpkg-shlibdeps lintian desktop-file-validate appstreamcli curl file \
-    man col gzip apt-get apt-cache runuser setpriv systemd-analyze gio; do
+    man col gzip apt-get apt-cache runuser setpriv flock systemd-analyze gio; do
     command -v "$tool" >/dev/null 2>&1 \
         || fail "$tool is missing (scripts/bootstrap.sh installs what this script needs)"
 done
@@ -90,8 +96,40 @@ installed() { [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) == i
 present_packages() {
     dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 2>/dev/null | awk '$1 != "un" && $1 != "pn" { print $2 }' | sort -u
 }
+# Puts the machine back as the list of packages in $1 says it was: purges the packages
+# installed since (ours and what apt-get installed for them), removes the service's user and
+# data directory, which the machine did not have either. Non-zero if any of that failed.
+restore() {
+    local before=$1 status=0 added=()
+    mapfile -t added < <(present_packages | comm -13 "$before" -)
+    if [[ ${#added[@]} -gt 0 ]]; then
+        say "cleanup: purging ${added[*]}"
+        as_root apt-get "${APT_OPTS[@]}" purge "${added[@]}" >/tmp/constellate-package-check-purge.log 2>&1 \
+            || { cat /tmp/constellate-package-check-purge.log >&2; status=1; }
+        rm -f /tmp/constellate-package-check-purge.log
+    fi
+    # Purge leaves these while data is there (by design); this machine had neither before.
+    if getent passwd "$SERVICE_USER" >/dev/null; then
+        as_root deluser --system --quiet "$SERVICE_USER" >/dev/null 2>&1 || status=1
+    fi
+    if [[ -e $STATE_DIR ]]; then
+        as_root rm -rf "$STATE_DIR" || status=1
+    fi
+    return "$status"
+}
+exec 9>>"$LOCK" || fail "cannot open $LOCK"
+flock -n 9 || fail "another package-check (or an apt-get it started) is running: try again when it has finished"
+if [[ -f $RECORD ]]; then
+    say "an earlier run was interrupted before it cleaned up ($RECORD): undoing what it did"
+    restore "$RECORD" || fail "could not undo what the interrupted run did"
+    stale=$(sed -n '1s/^# //p' "$RECORD")
+    [[ $stale == /tmp/constellate-package-check.* ]] && as_root rm -rf "$stale"
+    as_root rm -f "$RECORD"
+fi
+
+present_now=$(present_packages)
 for p in "${PACKAGES[@]}"; do
-    if present_packages | grep -qx -- "$p"; then
+    if grep -qx -- "$p" <<<"$present_now"; then
         fail "$p is installed on this machine: remove it first (apt-get purge $p); this check installs and removes the packages itself"
     fi
 done
@@ -101,8 +139,8 @@ getent passwd "$SERVICE_USER" >/dev/null && fail "the user $SERVICE_USER exists:
 work=$(mktemp -d /tmp/constellate-package-check.XXXXXX)
 chmod 0755 "$work" # the service user reads the graph copied here and writes its data dir
 server_pid=""
-before_packages=$work/packages-before.txt
-present_packages >"$before_packages"
+# Its first line names this run's directory ('#' sorts before any package name).
+{ printf '# %s\n' "$work"; present_packages; } | as_root tee "$RECORD" >/dev/null
 
 # Runs on every exit: the machine as it was found.
 cleanup() {
@@ -112,19 +150,10 @@ cleanup() {
         kill "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
     fi
-    local added=()
-    mapfile -t added < <(present_packages | comm -13 "$before_packages" -)
-    if [[ ${#added[@]} -gt 0 ]]; then
-        say "cleanup: purging ${added[*]}"
-        as_root apt-get "${APT_OPTS[@]}" purge "${added[@]}" >"$work/cleanup-purge.log" 2>&1 \
-            || { cat "$work/cleanup-purge.log" >&2; status=1; }
-    fi
-    # Left on purge by design while data was there; this machine had neither before.
-    if getent passwd "$SERVICE_USER" >/dev/null; then
-        as_root deluser --system --quiet "$SERVICE_USER" >/dev/null 2>&1 || status=1
-    fi
-    if [[ -e $STATE_DIR ]]; then
-        as_root rm -rf "$STATE_DIR" || status=1
+    if restore "$RECORD"; then
+        as_root rm -f "$RECORD"
+    else
+        status=1
     fi
     as_root rm -rf "$work"
     if [[ $status -eq 0 ]]; then
@@ -265,7 +294,7 @@ cli_info=$(/usr/bin/constellate-cli info "$GRAPH" 2>&1) || fail "constellate-cli
 grep -qx '77 nodes, 254 edges, undirected' <<<"$cli_info" || fail "constellate-cli info $GRAPH: $cli_info"
 ok "constellate-cli info lesmis.gexf: $(sed -n 2p <<<"$cli_info")"
 
-unit=$(grep -E "/$SERVICE\$" "$work/constellate-server.files" | head -n1)
+unit=$(grep -m1 -E "/$SERVICE\$" "$work/constellate-server.files" || true)
 [[ -n $unit ]] || fail "constellate-server ships no $SERVICE"
 systemd-analyze verify "$unit" >"$work/verify.txt" 2>&1 || { cat "$work/verify.txt" >&2; fail "systemd-analyze verify $unit"; }
 ok "systemd-analyze verify $unit"
@@ -320,7 +349,8 @@ done
 [[ -n $port ]] || fail "the installed server did not start: $(cat "$work/server.err")"
 health=$(curl -fsS --max-time 10 "http://127.0.0.1:$port/healthz") || fail "GET /healthz on port $port"
 [[ $health == ok ]] || fail "/healthz answered '$health'"
-curl -fsS --max-time 10 "http://127.0.0.1:$port/metrics" | grep -q '^# TYPE ' || fail "GET /metrics on port $port"
+metrics=$(curl -fsS --max-time 10 "http://127.0.0.1:$port/metrics") || fail "GET /metrics on port $port"
+grep -q '^# TYPE ' <<<"$metrics" || fail "/metrics is not in Prometheus' text format: $(head -n3 <<<"$metrics")"
 ok "the installed server, started by its unit's ExecStart as $SERVICE_USER on 127.0.0.1:$port: /healthz answers ok, /metrics answers"
 kill -TERM "$server_pid"
 server_status=0
