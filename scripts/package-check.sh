@@ -150,16 +150,18 @@ cleanup() {
         kill "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
     fi
+    local restored="the machine was put back as it was"
     if restore "$RECORD"; then
         as_root rm -f "$RECORD"
     else
         status=1
+        restored="the machine could NOT be put back as it was (see above; the next run tries again)"
     fi
     as_root rm -rf "$work"
     if [[ $status -eq 0 ]]; then
         say "$checks checks passed ($((SECONDS - start)) s)"
     else
-        say "FAILED after $checks checks ($((SECONDS - start)) s); the machine was put back as it was"
+        say "FAILED after $checks checks ($((SECONDS - start)) s); $restored"
     fi
     exit "$status"
 }
