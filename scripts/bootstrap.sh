@@ -60,6 +60,22 @@ PACKAGE_GROUPS=(
 
     "# Peak-memory measurements in benchmarks (GNU /usr/bin/time)"
     "time"
+
+    "# Packages: PNG icons from the SVG, dpkg-shlibdeps, and what scripts/package-check.sh"
+    "# checks them with (lintian, validators, the MIME database, man, gio, systemd-analyze)"
+    "librsvg2-bin"
+    "dpkg-dev"
+    "lintian"
+    "file"
+    "curl"
+    "appstream"
+    "desktop-file-utils"
+    "shared-mime-info"
+    "libglib2.0-bin"
+    "man-db"
+    "bsdextrautils"
+    "adduser"
+    "systemd"
 )
 
 say() { printf 'bootstrap: %s\n' "$*"; }

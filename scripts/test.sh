@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Quick start command 2: installs what is missing, builds, runs every test twice, then fuzzes:
-#   1. build/       RelWithDebInfo                      (ctest -j2)
+#   1. build/       RelWithDebInfo                      (ctest -j2), then its packages:
+#                   scripts/package-check.sh builds, lints, installs, runs and purges the .debs
 #   2. build-asan/  Debug -O1 with ASan+UBSan, no bench (ctest -j2, leaks checked)
 #   3. build-fuzz/  the libFuzzer targets of every decoder, 20 s each (scripts/fuzz.sh)
 #
-#   scripts/test.sh              all three passes
-#   scripts/test.sh --no-asan    only the first pass
-#   scripts/test.sh --asan-only  only the sanitizer pass
-#   scripts/test.sh --no-fuzz    without the fuzzing pass (FUZZ_SECONDS=N: seconds per target)
+#   scripts/test.sh                all three passes
+#   scripts/test.sh --no-asan      only the first pass
+#   scripts/test.sh --asan-only    only the sanitizer pass
+#   scripts/test.sh --no-fuzz      without the fuzzing pass (FUZZ_SECONDS=N: seconds per target)
+#   scripts/test.sh --no-packages  without the package check (it needs root or sudo)
 #
 # Works from any directory. Exits non-zero on any failure. Its last lines are ctest's
 # summary lines, then one combined line "N passed, M failed" over all passes (read by CI;
@@ -23,13 +25,15 @@ readonly ROOT
 run_plain=1
 run_asan=1
 run_fuzz=1
+run_packages=1
 for arg in "$@"; do
     case "$arg" in
         --no-asan) run_asan=0 ;;
-        --asan-only) run_plain=0 run_fuzz=0 ;;
+        --asan-only) run_plain=0 run_fuzz=0 run_packages=0 ;;
         --no-fuzz) run_fuzz=0 ;;
+        --no-packages) run_packages=0 ;;
         -h | --help)
-            sed -n '2,16s/^# \{0,1\}//p' "$0"
+            sed -n '2,18s/^# \{0,1\}//p' "$0"
             exit 0
             ;;
         *)
@@ -152,6 +156,20 @@ if [[ $run_plain -eq 1 ]]; then
     phase "test: build/"
     run_tests "$ROOT/build" "build/ (RelWithDebInfo):"
     phase_done
+
+    if [[ $run_packages -eq 1 ]]; then
+        # The .debs of build/, as a user installs them; the machine is left as it was.
+        phase "packages: build/ (scripts/package-check.sh)"
+        package_log="$ROOT/build/package-check.log"
+        if bash "$ROOT/scripts/package-check.sh" "$ROOT/build" 2>&1 | tee "$package_log"; then
+            summaries+=("packages (scripts/package-check.sh):" "$(grep '^package-check: ' "$package_log" | tail -n1)")
+        else
+            any_failed=1
+            total_failed=$((total_failed + 1))
+            summaries+=("packages (scripts/package-check.sh):" "FAILED: see $package_log")
+        fi
+        phase_done
+    fi
 fi
 
 if [[ $run_asan -eq 1 ]]; then
