@@ -54,13 +54,16 @@ int main(int argc, char** argv)
     if (asksForHelpOrVersion(argc, argv)) {
         app = std::make_unique<QCoreApplication>(argc, argv);
     } else {
-        // Without a display Qt aborts with a plugin message that sends people astray.
+#if defined(Q_OS_UNIX) && !defined(Q_OS_MACOS)
+        // Without a display Qt aborts with a plugin message that sends people astray. (X11
+        // and Wayland only: Windows and macOS always have their desktop.)
         if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
             && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
             std::fprintf(stderr, "constellate: no display (neither DISPLAY nor WAYLAND_DISPLAY is set): run it in a "
                                  "desktop session, or headless under xvfb-run\n");
             return 1;
         }
+#endif
         app = std::make_unique<QApplication>(argc, argv);
     }
     setIdentity();
