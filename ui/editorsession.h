@@ -98,8 +98,9 @@ public:
     /// Writes a field of several entities in one step ("Change Color").
     void setField(const std::vector<EntityId>& ids, const FieldRef& field, const Value& value,
                   const QString& description);
-    /// The end of a drag: the final positions, one undo step.
-    void moveNodes(const std::vector<std::pair<EntityId, Vec3>>& positions);
+    /// The end of a drag (or a layout): the final positions, one undo step, named
+    /// `description` ("Auto-Layout") or, when empty, "Move Node" / "Move N Nodes".
+    void moveNodes(const std::vector<std::pair<EntityId, Vec3>>& positions, const QString& description = {});
     /// Writes back this user's values that others replaced (a conflict notice's "Restore
     /// mine"): one undo step.
     void restoreMine(const std::vector<Conflict>& conflicts);
