@@ -381,3 +381,21 @@ TEST(ForceLayout, TheDocumentsVisibleGraphIsWhatIsLaidOut)
     EXPECT_EQ(g.pinned, (std::vector<std::uint8_t> {0, 1}));
     EXPECT_EQ(g.positions[1], (Vec3 {1, 0, 0}));
 }
+
+TEST(ForceLayout, ASettledLayoutLaidOutAgainSettlesSoon)
+{
+    // Pressing Auto-Layout twice: the second run starts where the first ended and has
+    // little to do (a run that let every node's step grow until it oscillates would take
+    // about as long as the first).
+    LayoutGraph g = fromFile("lesmis.graphml");
+    ForceLayout first(g, 1);
+    ASSERT_EQ(runToEnd(first), LayoutState::Settled);
+    g.positions = first.positions();
+    ForceLayout again(g, 2);
+    ASSERT_EQ(runToEnd(again), LayoutState::Settled);
+    EXPECT_LT(again.iteration(), first.iteration() / 2) << first.iteration();
+    double moved = 0;
+    for (std::size_t i = 0; i < g.nodeCount(); ++i)
+        moved += distance(g.positions[i], again.position(i));
+    EXPECT_LT(moved / double(g.nodeCount()), 0.5 * again.options().edgeLength);
+}
