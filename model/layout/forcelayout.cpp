@@ -80,7 +80,7 @@ constexpr std::uint32_t LeafSize = 16;
 /// tree is walked once per group rather than once per node.
 constexpr std::uint32_t GroupSize = 64;
 /// Interaction lists are padded to a multiple of this (massless entries): the inner loop
-/// runs this many independent accumulators, which the compiler turns into SIMD lanes.
+/// keeps this many independent partial sums (two SSE2 vectors of four).
 constexpr std::size_t Lanes = 8;
 constexpr int MortonBits = 21; // per axis: 63-bit keys
 /// The move histogram: quarter octaves from 2^-24 to 2^8 edge lengths, and an underflow bin.
