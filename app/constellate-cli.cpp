@@ -6,6 +6,7 @@
 #include "formats.h"
 #include "graphdocument.h"
 #include "identity.h"
+#include "layout/layoutfile.h"
 #include "roomcommand.h"
 #include "stopsignals.h"
 
@@ -15,6 +16,7 @@
 #include <QSslCertificate>
 #include <QtGlobal>
 
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <cstring>
@@ -31,6 +33,11 @@ Files:
   info FILE          Import FILE and print its node and edge counts, whether it is
                      directed, and its attribute names.
   convert IN OUT     Convert between graph formats, chosen by file extension.
+  layout IN OUT      Lay IN out in 3D (force-directed, until it settles) and write it
+                     to OUT with the new positions (any format but CSV). Nodes whose
+                     property "pinned" is true stay put. --seed N picks the layout
+                     (default 1; the same seed gives the same result), and
+                     --iterations-max N caps the steps (default 3000).
 
 Live rooms (with --url ws://HOST:PORT/rooms/NAME, or wss://):
   create             Create the room; its owner token is kept in your profile. With
@@ -104,10 +111,67 @@ int convert(const std::string& in, const std::string& out)
     return 0;
 }
 
+/// A whole non-negative number (digits only) up to `max`.
+bool parseCount(const std::string& text, std::uint64_t max, std::uint64_t* out)
+{
+    if (text.empty() || text.size() > 20 || text.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    try {
+        const unsigned long long v = std::stoull(text);
+        if (v > max)
+            return false;
+        *out = v;
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+int layoutFile(const std::string& in, const std::string& out, const std::string& seedText,
+               const std::string& iterationsText)
+{
+    if (formatFromPath(out) == GraphFormat::Unknown)
+        return usageError("cannot tell the format of '" + out + "' from its extension (" + supportedFormatsText() + ")");
+    if (!layout::formatKeepsPositions(formatFromPath(out)))
+        return usageError("'" + out + "': CSV edge lists keep no positions; write GraphML, GEXF, JSON, GML or .constellate");
+    std::uint64_t seed = 1;
+    if (!seedText.empty() && !parseCount(seedText, UINT64_MAX, &seed))
+        return usageError("--seed takes a whole number");
+    layout::ForceLayoutOptions options;
+    if (!iterationsText.empty()) {
+        std::uint64_t cap = 0;
+        if (!parseCount(iterationsText, 100'000'000, &cap) || cap == 0)
+            return usageError("--iterations-max takes a whole number of at least 1");
+        options.maxIterations = int(cap);
+    }
+    // Progress on stderr for long runs: a line every two seconds, none for quick ones.
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point nextReport = Clock::now() + std::chrono::seconds(2);
+    const layout::LayoutFileReport r = layout::layoutGraphFile(in, out, seed, options, [&](const layout::ForceLayout& l) {
+        if (Clock::now() < nextReport)
+            return;
+        nextReport = Clock::now() + std::chrono::seconds(2);
+        std::fprintf(stderr, "layout: step %d, about %d%% of the way to settled (95th percentile move %.4g edge lengths)\n",
+                     l.iteration(), int(l.progress() * 100), double(l.lastStats().p95Move));
+    });
+    std::printf("wrote %s (%s): %s, %s", out.c_str(), formatName(formatFromPath(out)),
+                counted(r.import.nodes, "node", "nodes").c_str(), counted(r.import.edges, "edge", "edges").c_str());
+    if (r.pinned > 0)
+        std::printf(", %zu pinned", r.pinned);
+    std::printf("\n");
+    if (r.state == layout::LayoutState::Settled)
+        std::printf("settled after %d iterations in %.3f s\n", r.iterations, r.seconds);
+    else
+        std::printf("not settled: stopped at the cap of %d iterations after %.3f s (raise --iterations-max)\n",
+                    r.iterations, r.seconds);
+    return 0;
+}
+
 /// Takes "--name VALUE" options out of `args`; false (with `error`) on a bad one.
 struct RoomArgs {
     std::string url, name, key, timeout, caCert;
     bool create = false;
+    std::string seed, iterationsMax; ///< layout's, not the rooms'
 };
 bool takeOptions(std::vector<std::string>& args, RoomArgs& r, std::string* error)
 {
@@ -119,6 +183,8 @@ bool takeOptions(std::vector<std::string>& args, RoomArgs& r, std::string* error
             : a == "--key"                 ? &r.key
             : a == "--timeout"             ? &r.timeout
             : a == "--ca-cert"             ? &r.caCert
+            : a == "--seed"                ? &r.seed
+            : a == "--iterations-max"      ? &r.iterationsMax
                                            : nullptr;
         if (target) {
             if (i + 1 >= args.size()) {
@@ -223,6 +289,8 @@ int main(int argc, char** argv)
     if (command != "help" && command != "--help" && command != "-h" && !takeOptions(args, room, &optionError))
         return usageError(optionError);
     try {
+        if ((!room.seed.empty() || !room.iterationsMax.empty()) && command != "layout")
+            return usageError("--seed and --iterations-max are for layout");
         if (!room.url.empty())
             return roomCommand(argc, argv, command, args, room);
         if (command == "create" || command == "import" || command == "export" || command == "watch")
@@ -246,6 +314,11 @@ int main(int argc, char** argv)
             if (args.size() != 2)
                 return usageError("convert takes IN and OUT");
             return convert(args[0], args[1]);
+        }
+        if (command == "layout") {
+            if (args.size() != 2)
+                return usageError("layout takes IN and OUT");
+            return layoutFile(args[0], args[1], room.seed, room.iterationsMax);
         }
         return usageError("unknown command '" + command + "'");
     } catch (const ImportError& e) {

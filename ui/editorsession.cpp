@@ -453,14 +453,16 @@ std::vector<EntityId> EditorSession::annotate(const std::vector<EntityId>& targe
     return made;
 }
 
-void EditorSession::moveNodes(const std::vector<std::pair<EntityId, Vec3>>& positions)
+void EditorSession::moveNodes(const std::vector<std::pair<EntityId, Vec3>>& positions, const QString& description)
 {
     TransactionBuilder b = m_document->begin();
     for (const auto& [id, at] : positions)
         if (m_document->isVisible(id))
             m_document->set(b, id, ref(Field::Position), Value(at));
     if (b.opCount() > 0)
-        commit(b, positions.size() == 1 ? tr("Move Node") : tr("Move %1 Nodes").arg(positions.size()));
+        commit(b, !description.isEmpty()    ? description
+                  : positions.size() == 1 ? tr("Move Node")
+                                          : tr("Move %1 Nodes").arg(positions.size()));
 }
 
 void EditorSession::restoreMine(const std::vector<Conflict>& found)

@@ -98,8 +98,9 @@ public:
     /// Writes a field of several entities in one step ("Change Color").
     void setField(const std::vector<EntityId>& ids, const FieldRef& field, const Value& value,
                   const QString& description);
-    /// The end of a drag: the final positions, one undo step.
-    void moveNodes(const std::vector<std::pair<EntityId, Vec3>>& positions);
+    /// The end of a drag (or a layout): the final positions, one undo step, named
+    /// `description` ("Auto-Layout") or, when empty, "Move Node" / "Move N Nodes".
+    void moveNodes(const std::vector<std::pair<EntityId, Vec3>>& positions, const QString& description = {});
     /// Annotates each of `targets` (nodes or edges) with a tag, highlight or comment: one
     /// undo step. Returns the new annotations' ids (none for targets that are gone).
     std::vector<EntityId> annotate(const std::vector<EntityId>& targets, AnnotationKind kind,

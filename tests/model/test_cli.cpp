@@ -1,5 +1,6 @@
 // constellate-cli as people and scripts use it: the real binary, real files.
 
+#include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
 
@@ -73,4 +74,42 @@ TEST(Cli, UsageErrorsExitWithTwo)
     const CliRun help = cli({"help"});
     EXPECT_EQ(help.exitCode, 0);
     EXPECT_NE(help.out.find("convert IN OUT"), std::string::npos);
+}
+
+TEST(Cli, LayoutWritesNewPositionsTheSameForTheSameSeed)
+{
+    QTemporaryDir dir;
+    auto bytes = [](const QString& path) {
+        QFile f(path);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    };
+    const QString a = dir.filePath("a.gexf"), b = dir.filePath("b.gexf"), c = dir.filePath("c.gexf");
+    const CliRun r = cli({"layout", Graphs + "/karate.graphml", a, "--seed", "9"});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.out.find("34 nodes, 78 edges"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("settled after"), std::string::npos) << r.out;
+    EXPECT_NE(cli({"info", a}).out.find("34 nodes, 78 edges"), std::string::npos);
+    EXPECT_EQ(cli({"layout", Graphs + "/karate.graphml", b, "--seed", "9"}).exitCode, 0);
+    EXPECT_EQ(cli({"layout", Graphs + "/karate.graphml", c, "--seed", "10"}).exitCode, 0);
+    EXPECT_FALSE(bytes(a).isEmpty());
+    EXPECT_EQ(bytes(a), bytes(b));
+    EXPECT_NE(bytes(a), bytes(c));
+    EXPECT_NE(bytes(a), bytes(Graphs + "/karate.gexf"));
+
+    const CliRun capped = cli({"layout", Graphs + "/lesmis.json", dir.filePath("l.graphml"), "--iterations-max", "3"});
+    EXPECT_EQ(capped.exitCode, 0) << capped.err;
+    EXPECT_NE(capped.out.find("not settled: stopped at the cap of 3 iterations"), std::string::npos) << capped.out;
+}
+
+TEST(Cli, LayoutUsageErrors)
+{
+    QTemporaryDir dir;
+    EXPECT_EQ(cli({"layout", Graphs + "/karate.graphml"}).exitCode, 2);
+    EXPECT_EQ(cli({"layout", Graphs + "/karate.graphml", dir.filePath("x.csv")}).exitCode, 2);
+    EXPECT_EQ(cli({"layout", Graphs + "/karate.graphml", dir.filePath("x.gexf"), "--seed", "-1"}).exitCode, 2);
+    EXPECT_EQ(cli({"layout", Graphs + "/karate.graphml", dir.filePath("x.gexf"), "--iterations-max", "0"}).exitCode, 2);
+    EXPECT_EQ(cli({"convert", Graphs + "/karate.graphml", dir.filePath("x.gexf"), "--seed", "1"}).exitCode, 2);
+    const CliRun missing = cli({"layout", dir.filePath("missing.graphml"), dir.filePath("x.gexf")});
+    EXPECT_EQ(missing.exitCode, 1);
+    EXPECT_FALSE(QFile::exists(dir.filePath("x.gexf")));
 }
