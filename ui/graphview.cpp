@@ -921,6 +921,28 @@ void GraphView::finishLasso(bool add)
     update();
 }
 
+void GraphView::showLivePositions(const std::vector<EntityId>& ids, const std::vector<Vec3>& positions)
+{
+    std::vector<std::pair<EntityId, glm::vec3>> moved;
+    moved.reserve(ids.size());
+    for (std::size_t i = 0; i < ids.size() && i < positions.size(); ++i)
+        moved.emplace_back(ids[i], toGlm(positions[i]));
+    m_scene.overridePositions(moved);
+    update();
+}
+
+void GraphView::clearLivePositions()
+{
+    if (!m_document)
+        return;
+    m_scene.clearOverrides(*m_document);
+    m_remotelyDragged.clear();
+    applyRemoteDrags(); // others' drags are still theirs
+    if (m_gesture == Gesture::MoveNodes)
+        m_scene.overridePositions(m_moveNow);
+    update();
+}
+
 void GraphView::selectNextNode(bool forward, bool extend)
 {
     if (m_scene.nodes().empty())

@@ -82,6 +82,12 @@ public:
     void setSearchMatches(std::optional<std::vector<EntityId>> matches);
     bool isSearching() const { return m_searchMatches.has_value(); }
 
+    /// Draws these nodes at these positions without touching the document (a layout
+    /// settling); they stay so until the document moves them or clearLivePositions().
+    void showLivePositions(const std::vector<EntityId>& ids, const std::vector<Vec3>& positions);
+    /// Back to the document's positions (a cancelled layout).
+    void clearLivePositions();
+
     /// Keyboard selection: the next (or previous) node by distance from the camera's
     /// target, after the one selected last (Page Down, Page Up); `extend` adds it to the
     /// selection (with Shift).

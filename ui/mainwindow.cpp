@@ -6,6 +6,7 @@
 #include "editorsession.h"
 #include "exportjob.h"
 #include "importjob.h"
+#include "layoutjob.h"
 #include "formats.h"
 #include "graphview.h"
 #include "identity.h"
@@ -27,6 +28,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
@@ -94,6 +96,27 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
     m_transfer->setTextVisible(true);
     m_transfer->hide();
     statusBar()->addPermanentWidget(m_transfer);
+    // A layout in progress: how far it has settled, Stop (keep it there) and Cancel.
+    m_layoutStatus = new QWidget(this);
+    auto* layoutRow = new QHBoxLayout(m_layoutStatus);
+    layoutRow->setContentsMargins(0, 0, 0, 0);
+    m_layoutProgress = new QProgressBar(m_layoutStatus);
+    m_layoutProgress->setRange(0, 1000);
+    m_layoutProgress->setMaximumWidth(180);
+    m_layoutProgress->setFormat(tr("Laying out: %p%"));
+    auto* stopLayout = new QPushButton(tr("Stop"), m_layoutStatus);
+    stopLayout->setToolTip(tr("Keep the layout where it is (Ctrl+L)"));
+    auto* cancelLayout = new QPushButton(tr("Cancel"), m_layoutStatus);
+    cancelLayout->setToolTip(tr("Put every node back where it was"));
+    layoutRow->addWidget(m_layoutProgress);
+    layoutRow->addWidget(stopLayout);
+    layoutRow->addWidget(cancelLayout);
+    connect(stopLayout, &QPushButton::clicked, this, [this] { stopAutoLayout(true); });
+    connect(cancelLayout, &QPushButton::clicked, this, [this] { stopAutoLayout(false); });
+    statusBar()->addPermanentWidget(m_layoutStatus);
+    m_layoutStatus->hide();
+    // Another document (opened, joined, a room's new state): the layout's graph is gone.
+    connect(&m_session, &EditorSession::documentReset, this, [this] { stopAutoLayout(false); });
 
     auto dock = [this](const QString& title, const QString& name, QWidget* widget) {
         auto* d = new QDockWidget(title, this);
@@ -281,6 +304,22 @@ void MainWindow::buildMenus()
             if (a->data().toInt() == int(tool))
                 a->setChecked(true);
     });
+
+    tools->addSeparator();
+    QAction* layoutAction = tools->addAction(tr("Auto-&Layout"), QKeySequence(Qt::CTRL | Qt::Key_L), this,
+                                             [this] { startAutoLayout(); });
+    layoutAction->setToolTip(tr("Lay the graph out by forces, live for everyone; Ctrl+L again stops it there"));
+    auto pin = [this](bool on) {
+        std::vector<EntityId> nodes;
+        for (const EntityId id : m_session.selection())
+            if (const auto* e = m_session.document().entity(id); e && e->kind == EntityKind::Node)
+                nodes.push_back(id);
+        m_session.setField(nodes, FieldRef {Field::Property, "pinned"}, on ? Value(true) : Value(),
+                           on ? tr("Pin") : tr("Unpin"));
+    };
+    tools->addAction(tr("&Pin Selected Nodes"), this, [pin] { pin(true); })
+        ->setToolTip(tr("Pinned nodes stay where they are when the graph is laid out"));
+    tools->addAction(tr("&Unpin Selected Nodes"), this, [pin] { pin(false); });
 
     QMenu* sessionMenu = menuBar()->addMenu(tr("&Session"));
     sessionMenu->addAction(tr("&Host…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_H), this,
@@ -730,6 +769,70 @@ void MainWindow::editProfile()
     QSettings settings;
     saveProfile(settings, p);
     m_people->refresh();
+}
+
+void MainWindow::startAutoLayout(const layout::ForceLayoutOptions& options)
+{
+    if (m_layout) {
+        stopAutoLayout(true); // the shortcut again: keep what it has reached
+        return;
+    }
+    if (!m_session.canEdit()) {
+        statusBar()->showMessage(tr("A viewer of this room cannot lay the graph out"), 5000);
+        return;
+    }
+    layout::LayoutGraph graph = layout::layoutGraphFromDocument(m_session.document());
+    if (graph.nodeCount() < 2) {
+        statusBar()->showMessage(tr("Nothing to lay out"), 5000);
+        return;
+    }
+    m_layout = new LayoutJob(this);
+    // Every snapshot is every free node drawn and sent: fewer of them for a large graph.
+    m_layout->setSnapshotIntervalMs(graph.nodeCount() > 20'000 ? 200 : 33);
+    connect(m_layout, &LayoutJob::snapshot, this, [this](const std::vector<Vec3>& positions, int, double progress) {
+        const std::vector<EntityId>& ids = m_layout->nodeIds();
+        m_view->showLivePositions(ids, positions);
+        if (net::SyncClient* c = m_session.client()) {
+            std::vector<net::protocol::PositionsBatch::Entry> live;
+            live.reserve(ids.size());
+            for (std::size_t i = 0; i < ids.size() && i < positions.size(); ++i)
+                live.push_back({ids[i], positions[i]});
+            c->dragTo(live);
+        }
+        m_layoutProgress->setValue(int(progress * 1000.0));
+    });
+    connect(m_layout, &LayoutJob::finished, this,
+            [this](LayoutJob::Outcome, const std::vector<Vec3>& positions) {
+                LayoutJob* job = std::exchange(m_layout, nullptr);
+                m_layoutStatus->hide();
+                if (!positions.empty()) {
+                    std::vector<std::pair<EntityId, Vec3>> moved;
+                    moved.reserve(positions.size());
+                    for (std::size_t i = 0; i < positions.size() && i < job->nodeIds().size(); ++i)
+                        moved.emplace_back(job->nodeIds()[i], positions[i]);
+                    m_session.moveNodes(moved, tr("Auto-Layout")); // one undo step, for everyone
+                } else {
+                    m_view->clearLivePositions();
+                }
+                if (net::SyncClient* c = m_session.client())
+                    c->endDrag();
+                statusBar()->showMessage(job->message(), 8000);
+                job->deleteLater();
+            });
+    m_layoutProgress->setValue(0);
+    m_layoutStatus->show();
+    // Seeded: the same graph lays out the same way on every machine.
+    m_layout->start(std::move(graph), 1, options);
+}
+
+void MainWindow::stopAutoLayout(bool commit)
+{
+    if (!m_layout)
+        return;
+    if (commit)
+        m_layout->stop();
+    else
+        m_layout->cancel();
 }
 
 void MainWindow::updateStatus()

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "graphview.h"
+#include "layout/forcelayout.h"
 
 #include <QMainWindow>
 
@@ -19,6 +20,7 @@ namespace constellate::ui {
 
 class AnnotationsPanel;
 class Autosaver;
+class LayoutJob;
 class EditorSession;
 class FileTask;
 class NoticeBar;
@@ -52,6 +54,13 @@ public:
     void openPath(const QString& path, std::function<void(bool)> done = {});
     /// Saves the document in the native format to `path` (Save As without the dialog).
     void saveTo(const QString& path, std::function<void(bool)> done = {});
+    /// Lays the graph out (Tools > Auto-Layout): live in the view and for the others, one
+    /// undo step when it settles or is stopped. `options` for tests; default: the editor's.
+    void startAutoLayout(const layout::ForceLayoutOptions& options = {});
+    /// Ends a running layout where it is (committed), or drops it (cancel).
+    void stopAutoLayout(bool commit);
+    bool isLayingOut() const { return m_layout != nullptr; }
+
     /// Offers to recover what a session that did not close properly left (at start).
     void offerRecovery();
     Autosaver* autosaver() const { return m_autosaver; }
@@ -96,6 +105,9 @@ private:
     PeoplePanel* m_people = nullptr;
     AnnotationsPanel* m_annotations = nullptr;
     SearchBar* m_search = nullptr;
+    LayoutJob* m_layout = nullptr;        ///< the layout running, if any
+    QWidget* m_layoutStatus = nullptr;    ///< its progress and buttons in the status bar
+    QProgressBar* m_layoutProgress = nullptr;
     /// The dock of each panel (Go To Properties, ... show and focus them).
     QDockWidget* m_propertiesDock = nullptr;
     QDockWidget* m_peopleDock = nullptr;

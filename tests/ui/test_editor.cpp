@@ -696,6 +696,55 @@ TEST_F(EditorTest, TheKeyboardSelectsMovesConnectsAndDeletes)
     EXPECT_TRUE(hv->hasFocus());
 }
 
+TEST_F(EditorTest, AutoLayoutSettlesLiveForTheOthersAndIsOneUndoStep)
+{
+    // A layout that does not settle by itself (a tolerance no step gets under), so that the
+    // guest surely sees it moving before the host stops it where it is.
+    layout::ForceLayoutOptions endless;
+    endless.settleTolerance = 1e-30f;
+    endless.maxIterations = 1'000'000;
+    const EntityId valjean = nodeLabelled(host->document(), "Valjean");
+    const Vec3 start = positionOf(host->document(), valjean);
+    hostWindow->startAutoLayout(endless);
+    ASSERT_TRUE(hostWindow->isLayingOut());
+
+    // The guest's view draws the host's layout as it goes; nothing is stored yet.
+    ASSERT_TRUE(waitFor([&] { return guest->client()->transientPositions().count(valjean) == 1; }))
+        << "the guest does not see the layout live";
+    ASSERT_TRUE(waitFor([&] {
+        const std::int64_t i = guestWindow->view()->scene().nodeIndex(valjean);
+        const glm::vec3 p = guestWindow->view()->scene().nodes()[std::size_t(i)].position;
+        return distance(Vec3 {p.x, p.y, p.z}, start) > 1e-3f;
+    }));
+    EXPECT_EQ(distance(positionOf(guest->document(), valjean), start), 0.0f);
+
+    // Stop: the positions reached are one transaction, one undo step, for both.
+    hostWindow->stopAutoLayout(true);
+    ASSERT_TRUE(waitFor([&] { return !hostWindow->isLayingOut(); }));
+    EXPECT_EQ(host->undoText(), QStringLiteral("Auto-Layout"));
+    const Vec3 laidOut = positionOf(host->document(), valjean);
+    EXPECT_GT(distance(laidOut, start), 1e-3f);
+    ASSERT_TRUE(waitFor([&] { return host->document().canonicalHash() == guest->document().canonicalHash(); }));
+    ASSERT_TRUE(waitFor([&] { return guest->client()->transientPositions().empty(); }));
+    key(hostWindow.get(), Qt::Key_Z, Qt::ControlModifier);
+    EXPECT_LT(distance(positionOf(host->document(), valjean), start), 1e-6f);
+    ASSERT_TRUE(waitFor([&] { return distance(positionOf(guest->document(), valjean), start) < 1e-6f; }));
+
+    // A pinned node stays put; a cancelled layout leaves every node where it was.
+    host->setSelection({valjean});
+    hostWindow->startAutoLayout(endless);
+    hostWindow->stopAutoLayout(false);
+    ASSERT_TRUE(waitFor([&] { return !hostWindow->isLayingOut(); }));
+    EXPECT_LT(distance(positionOf(host->document(), valjean), start), 1e-6f);
+    host->setField({valjean}, FieldRef {Field::Property, "pinned"}, Value(true), QStringLiteral("Pin"));
+    layout::ForceLayoutOptions quick;
+    quick.maxIterations = 200;
+    hostWindow->startAutoLayout(quick);
+    ASSERT_TRUE(waitFor([&] { return !hostWindow->isLayingOut(); }, 60'000));
+    EXPECT_EQ(host->undoText(), QStringLiteral("Auto-Layout"));
+    EXPECT_LT(distance(positionOf(host->document(), valjean), start), 1e-6f) << "a pinned node moved";
+}
+
 // Run in a child process by EditorHighDpi.TheViewDrawsAndPicksAtTheScreensPixels, with
 // QT_SCALE_FACTOR=2 (the scale must be set before the application starts). Skipped in a
 // normal run.
