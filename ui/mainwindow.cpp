@@ -6,7 +6,9 @@
 #include "exportjob.h"
 #include "importjob.h"
 #include "formats.h"
+#include "graphclipboard.h"
 #include "graphview.h"
+#include "historypanel.h"
 #include "identity.h"
 #include "noticebar.h"
 #include "peoplepanel.h"
@@ -111,6 +113,14 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
     peopleDock->setObjectName(QStringLiteral("people"));
     peopleDock->setWidget(m_people);
     addDockWidget(Qt::RightDockWidgetArea, peopleDock);
+    m_history = new HistoryPanel(m_session, this);
+    auto* historyDock = new QDockWidget(tr("History"), this);
+    historyDock->setObjectName(QStringLiteral("history"));
+    historyDock->setWidget(m_history);
+    addDockWidget(Qt::RightDockWidgetArea, historyDock);
+    tabifyDockWidget(peopleDock, historyDock);
+    peopleDock->raise();
+    m_clipboard = new GraphClipboard(m_session, *m_view, this);
 
     buildMenus();
     QMenu* panels = menuBar()->findChild<QMenu*>(QStringLiteral("viewMenu"));
@@ -118,6 +128,7 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
         panels->addSeparator();
         panels->addAction(propertiesDock->toggleViewAction());
         panels->addAction(peopleDock->toggleViewAction());
+        panels->addAction(historyDock->toggleViewAction());
     }
 
     connect(&m_session, &EditorSession::documentReset, this, &MainWindow::updateStatus);
@@ -140,6 +151,7 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
         m_transfer->setVisible(total > 0 && done < total);
     });
     connect(m_notices, &NoticeBar::restoreRequested, &m_session, &EditorSession::restoreMine);
+    connect(m_history, &HistoryPanel::notice, m_notices, &NoticeBar::showNotice);
     connect(m_view, &GraphView::glFailed, this, [this](const QString& text) {
         QMessageBox::critical(this, tr("Constellate"), text);
     });
@@ -183,6 +195,8 @@ void MainWindow::buildMenus()
     m_redo = edit->addAction(tr("&Redo"), &m_session, &EditorSession::redo);
     m_redo->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
     edit->addSeparator();
+    edit->addActions({m_clipboard->cutAction(), m_clipboard->copyAction(), m_clipboard->pasteAction()});
+    edit->addSeparator();
     edit->addAction(tr("&Add Node"), Qt::Key_Insert, this, &MainWindow::addNode);
     edit->addAction(tr("&Connect Selected Nodes"), QKeySequence(Qt::CTRL | Qt::Key_K), this,
                     &MainWindow::connectSelection);
@@ -193,6 +207,8 @@ void MainWindow::buildMenus()
     edit->addAction(tr("Select &None"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A), this,
                     [this] { m_session.setSelection({}); });
     edit->addSeparator();
+    edit->addAction(m_history->saveVersionAction()); // its tooltip says why when disabled (a viewer)
+    edit->setToolTipsVisible(true);
     edit->addAction(tr("Your &Name and Colour…"), this, &MainWindow::editProfile);
 
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));

@@ -19,6 +19,8 @@ namespace constellate::ui {
 class Autosaver;
 class EditorSession;
 class FileTask;
+class GraphClipboard;
+class HistoryPanel;
 class NoticeBar;
 class PeoplePanel;
 class PropertiesPanel;
@@ -39,6 +41,8 @@ public:
     PropertiesPanel* propertiesPanel() const { return m_properties; }
     PeoplePanel* peoplePanel() const { return m_people; }
     NoticeBar* noticeBar() const { return m_notices; }
+    HistoryPanel* historyPanel() const { return m_history; }
+    GraphClipboard* clipboard() const { return m_clipboard; }
     /// The status bar's text (tests).
     QString statusText() const;
 
@@ -89,6 +93,8 @@ private:
     NoticeBar* m_notices = nullptr;
     PropertiesPanel* m_properties = nullptr;
     PeoplePanel* m_people = nullptr;
+    HistoryPanel* m_history = nullptr;
+    GraphClipboard* m_clipboard = nullptr;
     QLabel* m_status = nullptr;
     QProgressBar* m_transfer = nullptr;
     QAction* m_undo = nullptr;
