@@ -21,13 +21,17 @@ const QString GraphClipboard::MimeType = QStringLiteral("application/x-constella
 
 namespace {
 
+/// "3 nodes, 2 edges, 1 annotation" (no translations are loaded: plurals by hand).
 QString counted(const Subgraph& s)
 {
-    QString text = GraphClipboard::tr("%n node(s)", nullptr, int(s.nodeCount()));
+    auto count = [](std::size_t n, const char* one, const char* many) {
+        return n == 1 ? GraphClipboard::tr(one) : GraphClipboard::tr(many).arg(n);
+    };
+    QString text = count(s.nodeCount(), "1 node", "%1 nodes");
     if (s.edgeCount())
-        text += GraphClipboard::tr(", %n edge(s)", nullptr, int(s.edgeCount()));
+        text += QStringLiteral(", ") + count(s.edgeCount(), "1 edge", "%1 edges");
     if (s.annotationCount())
-        text += GraphClipboard::tr(", %n annotation(s)", nullptr, int(s.annotationCount()));
+        text += QStringLiteral(", ") + count(s.annotationCount(), "1 annotation", "%1 annotations");
     return text;
 }
 
@@ -176,7 +180,16 @@ bool GraphClipboard::paste(QString* error)
                                .arg(QString::fromLocal8Bit(e.what())));
     }
     m_session.commit(b, nodes.size() == 1 ? tr("Paste Node") : tr("Paste %1 Nodes").arg(nodes.size()));
+    // A copy from a graph drawn at a larger scale can reach past the view: then the view
+    // frames what was pasted (the copy keeps its geometry; the camera moves instead).
+    const QRect shown(QPoint(0, 0), m_view.size());
+    const bool allShown = std::all_of(nodes.begin(), nodes.end(), [&](EntityId id) {
+        const std::optional<QPoint> at = m_view.pixelOf(id);
+        return at && shown.contains(*at);
+    });
     m_session.setSelection(std::move(nodes));
+    if (!allShown)
+        m_view.frameSelection();
     m_window->statusBar()->showMessage(tr("Pasted %1").arg(counted(*s)), 5000);
     return true;
 }

@@ -113,10 +113,11 @@ VersionPreview* HistoryPanel::preview() const
 void HistoryPanel::followClient()
 {
     net::SyncClient* c = m_session.client();
-    if (m_client.data() == c) {
+    if (m_client.data() == c && m_followed) {
         updateActions();
         return;
     }
+    m_followed = true;
     if (m_client)
         m_client->disconnect(this);
     forget();
@@ -399,8 +400,9 @@ void HistoryPanel::onFetched(VersionId id, const QByteArray& snapshot)
         setStatus(error);
         return;
     }
-    m_sizes[id] = tr("%n node(s)", nullptr, int(doc->count(EntityKind::Node))) + QStringLiteral(", ")
-        + tr("%n edge(s)", nullptr, int(doc->count(EntityKind::Edge)));
+    const std::size_t nodes = doc->count(EntityKind::Node), edges = doc->count(EntityKind::Edge);
+    m_sizes[id] = (nodes == 1 ? tr("1 node") : tr("%1 nodes").arg(nodes)) + QStringLiteral(", ")
+        + (edges == 1 ? tr("1 edge") : tr("%1 edges").arg(edges));
     rebuildList();
     if (waiting.count(After::Preview) || waiting.count(After::Revert))
         setStatus(QString());

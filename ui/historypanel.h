@@ -101,6 +101,7 @@ private:
     std::map<net::protocol::VersionId, std::set<After>> m_waiting; ///< fetched: then do these
     std::map<UserId, QString> m_names; ///< display names seen in this room
     bool m_saving = false;
+    bool m_followed = false; ///< followClient() has run once
 
     QTreeWidget* m_list = nullptr;
     QLabel* m_status = nullptr;

@@ -110,7 +110,7 @@ TEST_F(HistoryTest, ASavedVersionIsListedForBothAndARevertReachesTheOtherAsOneUn
     EXPECT_EQ(hostSession().undoText(), QStringLiteral("Revert to “before the edits”"));
     EXPECT_TRUE(hostSession().document().isVisible(gone));
     EXPECT_FALSE(hostSession().document().isVisible(added));
-    EXPECT_TRUE(host->window->noticeBar()->text().contains(QLatin1String("Reverted to “before the edits”")))
+    EXPECT_TRUE(host->window->noticeBar()->text().contains(QStringLiteral("Reverted to “before the edits”")))
         << host->window->noticeBar()->text().toStdString();
     // Synced: the guest's document shows the version too.
     ASSERT_TRUE(waitFor([&] { return visibleStateHash(guest->document()) == saved; }));
