@@ -107,7 +107,8 @@ bool GraphClipboard::copy(QString* error)
     if (s.isEmpty())
         return fail(error, tr("Select one or more nodes to copy (an edge goes along when both its ends are selected)."));
     QGuiApplication::clipboard()->setMimeData(mimeDataFor(s));
-    m_window->statusBar()->showMessage(tr("Copied %1").arg(counted(s)), 5000);
+    m_copied = counted(s);
+    m_window->statusBar()->showMessage(tr("Copied %1").arg(m_copied), 5000);
     return true;
 }
 
@@ -123,6 +124,7 @@ bool GraphClipboard::cut(QString* error)
         if (doc.isVisible(id))
             doc.set(b, id, {Field::Exists, {}}, Value(false));
     m_session.commit(b, tr("Cut"));
+    m_window->statusBar()->showMessage(tr("Cut %1").arg(m_copied), 5000);
     return true;
 }
 

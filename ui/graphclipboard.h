@@ -62,6 +62,7 @@ private:
     QAction* m_paste = nullptr;
     QByteArray m_lastPasted; ///< what the last paste into this document was: repeats step further
     int m_repeats = 0;
+    QString m_copied; ///< what the last copy took, for the status line ("3 nodes, 2 edges")
 };
 
 } // namespace constellate::ui

@@ -33,6 +33,18 @@ constexpr int MaxNameBytes = 64; // docs/protocol.md: version names
 
 enum Column { NameColumn, WhoColumn, WhenColumn, SizeColumn };
 
+/// Short enough for a dock: the time today, the day and time this year, else the date.
+QString shortWhen(const QDateTime& when)
+{
+    const QDate today = QDate::currentDate();
+    const QLocale locale;
+    if (when.date() == today)
+        return locale.toString(when.time(), QLocale::ShortFormat);
+    if (when.date().year() == today.year())
+        return locale.toString(when, QStringLiteral("d MMM ")) + locale.toString(when.time(), QLocale::ShortFormat);
+    return locale.toString(when.date(), QLocale::ShortFormat);
+}
+
 } // namespace
 
 HistoryPanel::HistoryPanel(EditorSession& session, QWidget* parent) : QWidget(parent), m_session(session)
@@ -43,7 +55,9 @@ HistoryPanel::HistoryPanel(EditorSession& session, QWidget* parent) : QWidget(pa
     m_list->setRootIsDecorated(false);
     m_list->setUniformRowHeights(true);
     m_list->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_list->header()->setSectionResizeMode(NameColumn, QHeaderView::Stretch);
+    // Each column as wide as its contents (the name first): a narrow dock scrolls sideways
+    // rather than cutting names short.
+    m_list->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_list->header()->setStretchLastSection(false);
     m_status = new QLabel(this);
     m_status->setWordWrap(true);
@@ -248,8 +262,9 @@ void HistoryPanel::rebuildList()
         item->setText(NameColumn, QString::fromStdString(v.name));
         item->setText(WhoColumn, whoSaved(v.createdBy));
         const QDateTime when = QDateTime::fromMSecsSinceEpoch(qint64(v.createdMs)).toLocalTime();
-        item->setText(WhenColumn, QLocale().toString(when, QLocale::ShortFormat));
-        item->setToolTip(WhenColumn, when.toString(Qt::ISODate));
+        item->setText(WhenColumn, shortWhen(when));
+        item->setToolTip(WhenColumn, QLocale().toString(when, QLocale::LongFormat));
+        item->setToolTip(NameColumn, QString::fromStdString(v.name));
         auto size = m_sizes.find(v.id);
         item->setText(SizeColumn, size != m_sizes.end() ? size->second : QStringLiteral("—"));
         if (size == m_sizes.end())
@@ -257,8 +272,6 @@ void HistoryPanel::rebuildList()
         if (v.id == selected)
             item->setSelected(true);
     }
-    for (int c = WhoColumn; c <= SizeColumn; ++c)
-        m_list->resizeColumnToContents(c);
     if (m_versions.empty() && m_client)
         setStatus(m_status->text().isEmpty() ? tr("No named versions yet: Save Version keeps the room's current state.")
                                              : m_status->text());
