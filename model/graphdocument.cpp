@@ -339,6 +339,12 @@ void GraphDocument::forEach(EntityKind kind, const std::function<void(const Enti
         fn(*e);
 }
 
+void GraphDocument::forEachEntity(const std::function<void(const Entity&)>& fn) const
+{
+    for (const Entity& e : m_entities)
+        fn(e);
+}
+
 std::size_t GraphDocument::count(EntityKind kind) const
 {
     std::size_t n = 0;

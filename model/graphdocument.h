@@ -149,6 +149,8 @@ public:
     std::vector<std::string> propertyNames(EntityKind kind) const;
     /// All entities known, deleted ones and not-yet-created ones included.
     std::size_t entityCount() const { return m_entities.size(); }
+    /// Visits every entity known (deleted and not-yet-created ones too), in storage order.
+    void forEachEntity(const std::function<void(const Entity&)>& fn) const;
 
     /// SHA-256 (hex) of the full state: every entity, field value and winning timestamp,
     /// in a canonical order. Equal on every replica that holds the same operations.

@@ -116,15 +116,18 @@ void RoomCommand::start()
         finish(1);
     });
     connect(m_client.get(), &SyncClient::versionsListed, this, [this](const auto&) {
-        if (m_options.kind == Kind::Create && !m_options.key.isEmpty()) {
-            // LIST_VERSIONS went after SET_ACCESS_KEY: the server has the key now.
+        // Only the answer to our LIST_VERSIONS, which went after SET_ACCESS_KEY, says that the
+        // server has the key (a VERSION_LIST also arrives unasked when someone saves a version).
+        if (m_options.kind == Kind::Create && !m_options.key.isEmpty() && m_keySent) {
             line(QStringLiteral("access key set: joining needs --key"));
             finish(0);
         }
     });
     connect(m_client.get(), &SyncClient::accessKeySent, this, [this] {
-        if (m_options.kind == Kind::Create)
+        if (m_options.kind == Kind::Create) {
+            m_keySent = true;
             m_client->listVersions();
+        }
     });
     if (m_options.kind == Kind::Watch) {
         connect(m_client.get(), &SyncClient::peerJoined, this, [this](const PeerInfo& p) {

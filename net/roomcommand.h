@@ -70,6 +70,7 @@ private:
     QTimer* m_deadline = nullptr;
     bool m_inStep = false;   ///< the room's state has arrived once
     bool m_done = false;
+    bool m_keySent = false;  ///< create --key: SET_ACCESS_KEY went out; the next VERSION_LIST confirms it
     OpId m_importFirst;      ///< import: the transaction waited for
     QElapsedTimer m_progressClock;
 };

@@ -1477,18 +1477,24 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
                 if (st->saveVersion(vname, user, seq, bytes, &err))
                     list = st->listVersions(&err);
             }
-            QMetaObject::invokeMethod(this, [this, socket, list, err] {
+            QMetaObject::invokeMethod(this, [this, socket, list, err, name] {
                 auto it = m_sessions.find(socket);
-                if (it == m_sessions.end())
-                    return;
-                std::string msg;
                 if (list) {
+                    // The saver and everyone else in the room: their history panels refresh.
                     VersionList vl;
                     for (const RoomVersionInfo& i : *list)
                         vl.versions.push_back({VersionId(i.id), i.name.toStdString(), std::uint64_t(i.createdMs), i.author, i.seq});
+                    std::string msg;
                     appendMessage(msg, vl, Direction::ToClient);
-                    queue(*it->second, msg);
-                } else {
+                    std::set<Session*> to;
+                    if (Room* r = roomOf(name))
+                        for (auto& [peer, other] : r->peers)
+                            to.insert(other);
+                    if (it != m_sessions.end())
+                        to.insert(it->second.get());
+                    for (Session* other : to)
+                        queue(*other, msg);
+                } else if (it != m_sessions.end()) {
                     sendError(*it->second, int(ErrorCode::Internal), "could not save the version: " + err.toStdString(),
                               std::uint8_t(MessageType::SaveVersion));
                 }

@@ -115,7 +115,7 @@ run_tests() {
     local status=0
     # The editor's tests keep screenshots of their windows here (artifacts to look at).
     (cd "$dir" && CONSTELLATE_SCREENSHOT_DIR="$dir/test-artifacts" "${ctest_prefix[@]}" \
-        ctest --output-on-failure --no-tests=error -j2) 2>&1 | tee "$log" || status=$?
+        ctest --output-on-failure --no-tests=error --timeout 300 -j2) 2>&1 | tee "$log" || status=$?
     local summary
     summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n1 || true)
     if [[ -n $summary ]]; then

@@ -80,8 +80,14 @@ public:
     /// Leaves the room (and stops the server when hosting); the document stays, alone.
     void leave();
 
-    /// False for a viewer of a room (the server would refuse their edits).
-    bool canEdit() const { return !m_client || m_client->role() != net::protocol::Role::Viewer; }
+    /// False for a viewer of a room (the server would refuse their edits), and for a
+    /// read-only session.
+    bool canEdit() const
+    {
+        return !m_readOnly && (!m_client || m_client->role() != net::protocol::Role::Viewer);
+    }
+    /// A session whose document is only looked at (a version's preview): no editing tools.
+    void setReadOnly(bool readOnly) { m_readOnly = readOnly; }
 
     // ---- editing: every method is one undo step, applied at once, sent when in a room ----
     /// Commits a transaction the caller built on document().begin() as one undo step.
@@ -174,6 +180,7 @@ private:
     std::optional<GraphData> m_uploadOnCreate; ///< hosting a new room from the open document
     std::vector<EntityId> m_selection;
     bool m_modified = false;
+    bool m_readOnly = false;
 };
 
 } // namespace constellate::ui

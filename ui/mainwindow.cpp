@@ -8,7 +8,9 @@
 #include "importjob.h"
 #include "layoutjob.h"
 #include "formats.h"
+#include "graphclipboard.h"
 #include "graphview.h"
+#include "historypanel.h"
 #include "identity.h"
 #include "noticebar.h"
 #include "peoplepanel.h"
@@ -131,8 +133,13 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
     m_annotationsDock = dock(tr("Annotations"), QStringLiteral("annotations"), m_annotations);
     m_people = new PeoplePanel(m_session, *m_view, this);
     m_peopleDock = dock(tr("People"), QStringLiteral("people"), m_people);
+    m_history = new HistoryPanel(m_session, this);
+    m_historyDock = dock(tr("History"), QStringLiteral("history"), m_history);
     tabifyDockWidget(m_propertiesDock, m_annotationsDock);
+    tabifyDockWidget(m_peopleDock, m_historyDock);
     m_propertiesDock->raise();
+    m_peopleDock->raise();
+    m_clipboard = new GraphClipboard(m_session, *m_view, this);
 
     m_search = new SearchBar(m_session, this);
     connect(m_search, &SearchBar::matchesChanged, m_view, &GraphView::setSearchMatches);
@@ -153,7 +160,7 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
     QMenu* panels = menuBar()->findChild<QMenu*>(QStringLiteral("viewMenu"));
     if (panels) {
         panels->addSeparator();
-        for (QDockWidget* d : {m_propertiesDock, m_annotationsDock, m_peopleDock})
+        for (QDockWidget* d : {m_propertiesDock, m_annotationsDock, m_peopleDock, m_historyDock})
             panels->addAction(d->toggleViewAction());
         // Keyboard use: each panel, and back to the view, one shortcut away.
         panels->addSeparator();
@@ -170,6 +177,7 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
         goTo(tr("Go to P&roperties"), Qt::Key_1, m_propertiesDock, m_properties);
         goTo(tr("Go to A&nnotations"), Qt::Key_2, m_annotationsDock, m_annotations->table());
         goTo(tr("Go to &People"), Qt::Key_3, m_peopleDock, m_people);
+        goTo(tr("Go to &History"), Qt::Key_4, m_historyDock, m_history);
     }
 
     connect(&m_session, &EditorSession::documentReset, this, &MainWindow::updateStatus);
@@ -192,6 +200,7 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
         m_transfer->setVisible(total > 0 && done < total);
     });
     connect(m_notices, &NoticeBar::restoreRequested, &m_session, &EditorSession::restoreMine);
+    connect(m_history, &HistoryPanel::notice, m_notices, &NoticeBar::showNotice);
     connect(m_view, &GraphView::glFailed, this, [this](const QString& text) {
         QMessageBox::critical(this, tr("Constellate"), text);
     });
@@ -235,6 +244,8 @@ void MainWindow::buildMenus()
     m_redo = edit->addAction(tr("&Redo"), &m_session, &EditorSession::redo);
     m_redo->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
     edit->addSeparator();
+    edit->addActions({m_clipboard->cutAction(), m_clipboard->copyAction(), m_clipboard->pasteAction()});
+    edit->addSeparator();
     edit->addAction(tr("&Add Node"), Qt::Key_Insert, this, &MainWindow::addNode);
     edit->addAction(tr("&Connect Selected Nodes"), QKeySequence(Qt::CTRL | Qt::Key_K), this,
                     &MainWindow::connectSelection);
@@ -268,6 +279,8 @@ void MainWindow::buildMenus()
     annotate->addAction(tr("&Highlight…"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_H), m_annotations,
                         &AnnotationsPanel::addHighlight);
     edit->addSeparator();
+    edit->addAction(m_history->saveVersionAction()); // its tooltip says why when disabled (a viewer)
+    edit->setToolTipsVisible(true);
     edit->addAction(tr("Your &Name and Colour…"), this, &MainWindow::editProfile);
 
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));

@@ -23,6 +23,8 @@ class Autosaver;
 class LayoutJob;
 class EditorSession;
 class FileTask;
+class GraphClipboard;
+class HistoryPanel;
 class NoticeBar;
 class PeoplePanel;
 class PropertiesPanel;
@@ -46,6 +48,8 @@ public:
     AnnotationsPanel* annotationsPanel() const { return m_annotations; }
     SearchBar* searchBar() const { return m_search; }
     NoticeBar* noticeBar() const { return m_notices; }
+    HistoryPanel* historyPanel() const { return m_history; }
+    GraphClipboard* clipboard() const { return m_clipboard; }
     /// The status bar's text (tests).
     QString statusText() const;
 
@@ -112,6 +116,9 @@ private:
     QDockWidget* m_propertiesDock = nullptr;
     QDockWidget* m_peopleDock = nullptr;
     QDockWidget* m_annotationsDock = nullptr;
+    HistoryPanel* m_history = nullptr;
+    GraphClipboard* m_clipboard = nullptr;
+    QDockWidget* m_historyDock = nullptr;
     QLabel* m_status = nullptr;
     QProgressBar* m_transfer = nullptr;
     QAction* m_undo = nullptr;

@@ -565,6 +565,8 @@ TEST_F(ServerTest, NamedVersionsAreSavedListedAndFetched)
 {
     TestClient a(0xb1, 1, "a");
     ASSERT_TRUE(a.join(server.url("history"), true));
+    TestClient b(0xb2, 2, "b");
+    ASSERT_TRUE(b.join(server.url("history"), false));
     a.addNode("v1 node");
     SaveVersion save;
     save.name = "first draft";
@@ -572,6 +574,9 @@ TEST_F(ServerTest, NamedVersionsAreSavedListedAndFetched)
     ASSERT_TRUE(waitFor([&] { return !a.versions.empty(); }));
     EXPECT_EQ(a.versions[0].name, "first draft");
     EXPECT_EQ(a.versions[0].createdBy, 1u);
+    // The others in the room are told too, unasked (their history lists refresh).
+    ASSERT_TRUE(waitFor([&] { return !b.versions.empty(); }));
+    EXPECT_EQ(b.versions, a.versions);
     a.versions.clear();
     a.send(ListVersions {});
     ASSERT_TRUE(waitFor([&] { return a.versions.size() == 1u; }));

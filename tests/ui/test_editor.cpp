@@ -9,6 +9,7 @@
 
 #include "annotationspanel.h"
 #include "editorsession.h"
+#include "editortestsupport.h"
 #include "graphview.h"
 #include "mainwindow.h"
 #include "noticebar.h"
@@ -43,44 +44,14 @@
 
 using namespace constellate;
 using namespace constellate::ui;
+using namespace constellate::test;
 
 namespace {
-
-bool waitFor(const std::function<bool()>& done, int timeoutMs = 20'000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (!done()) {
-        if (t.elapsed() > timeoutMs)
-            return false;
-        QApplication::processEvents(QEventLoop::AllEvents, 20);
-        QThread::usleep(500);
-    }
-    return true;
-}
-
-/// Lets the windows handle what is queued for a while (paints, presence timers).
-void settle(int ms)
-{
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < ms) {
-        QApplication::processEvents(QEventLoop::AllEvents, 10);
-        QThread::usleep(500);
-    }
-}
 
 bool isRed(QRgb c)
 {
     // The added node is pure red; the sample's nodes are orange-brown (about 156, 62, 31).
     return qRed(c) > 190 && qGreen(c) < 40 && qBlue(c) < 40;
-}
-
-void mouse(QWidget* w, QEvent::Type type, QPoint at, Qt::MouseButton button, Qt::MouseButtons buttons,
-           Qt::KeyboardModifiers modifiers = Qt::NoModifier)
-{
-    QMouseEvent e(type, QPointF(at), w->mapToGlobal(QPointF(at)), button, buttons, modifiers);
-    QApplication::sendEvent(w, &e);
 }
 
 /// A left-button drag in steps, with the event loop turning between them (as a hand does).
@@ -93,30 +64,6 @@ void drag(QWidget* w, QPoint from, QPoint to, int steps = 8)
         settle(20);
     }
     mouse(w, QEvent::MouseButtonRelease, to, Qt::LeftButton, Qt::NoButton);
-}
-
-void click(QWidget* w, QPoint at, Qt::KeyboardModifiers modifiers = Qt::NoModifier)
-{
-    mouse(w, QEvent::MouseButtonPress, at, Qt::LeftButton, Qt::LeftButton, modifiers);
-    mouse(w, QEvent::MouseButtonRelease, at, Qt::LeftButton, Qt::NoButton, modifiers);
-}
-
-/// A key press as the window system delivers it: shortcuts of the window's actions first
-/// (QTest does what a real key press does), then the focused widget.
-void key(QWidget* w, int k, Qt::KeyboardModifiers modifiers = Qt::NoModifier)
-{
-    // Window shortcuts answer in the active window only (two editors are open).
-    // Without a window manager (Xvfb) activation is a request the X server may take a
-    // while to grant on a loaded machine: ask again while waiting.
-    for (int attempt = 0; attempt < 4 && QApplication::activeWindow() != w->window(); ++attempt) {
-        w->window()->raise();
-        w->window()->activateWindow();
-        if (QTest::qWaitForWindowActive(w->window(), 5000))
-            break;
-    }
-    if (QApplication::activeWindow() != w->window())
-        ADD_FAILURE() << "the window did not become active";
-    QTest::keyClick(w, Qt::Key(k), modifiers);
 }
 
 Vec3 positionOf(const GraphDocument& doc, EntityId id)
