@@ -1,7 +1,8 @@
 // constellate: the editor. Command-line parsing only; the editor is ui/.
 //
 //   constellate [FILE]                    open FILE alone
-//   constellate --host [FILE] [--port N]  host FILE as a room (the server runs inside)
+//   constellate --host [FILE] [--port N]  host FILE as a room (the server runs inside),
+//                                         announced on the LAN unless --no-announce
 //   constellate --join ws://HOST:PORT/rooms/NAME [--key KEY]
 
 #include "autosaver.h"
@@ -82,7 +83,10 @@ int main(int argc, char** argv)
     const QCommandLineOption key(QStringLiteral("key"), QStringLiteral("The room's access key."), QStringLiteral("KEY"));
     const QCommandLineOption name(QStringLiteral("name"), QStringLiteral("Your name in the room (default: the one you chose, else $USER)."),
                                   QStringLiteral("NAME"));
-    parser.addOptions({host, port, bind, dataDir, join, key, name});
+    const QCommandLineOption noAnnounce(QStringLiteral("no-announce"),
+                                        QStringLiteral("Do not announce hosted sessions on the LAN (this run; the "
+                                                       "Session menu's switch remembers a choice)."));
+    parser.addOptions({host, port, bind, dataDir, join, key, name, noAnnounce});
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("A graph file to open (or to host)."));
     auto usage = [](const QString& text) {
         std::fprintf(stderr, "constellate: %s (try --help)\n", qPrintable(text));
@@ -125,6 +129,8 @@ int main(int argc, char** argv)
     }
     ui::EditorSession session(profile);
     ui::MainWindow window(session);
+    if (parser.isSet(noAnnounce))
+        window.setAnnounce(false, false);
     window.show();
     // SIGTERM or SIGINT (a logout, Ctrl+C in the terminal): leave as Quit does, so a hosted
     // room commits what is pending and the peers get a close frame with a reason. Unsaved
@@ -151,6 +157,7 @@ int main(int argc, char** argv)
         options.dataDir = parser.isSet(dataDir)
             ? parser.value(dataDir)
             : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/hosted");
+        options.announce = window.announces();
         if (!session.host(file, options, &error))
             QMessageBox::warning(&window, QStringLiteral("Constellate"), error);
         else

@@ -1,5 +1,7 @@
 #include "hostedserver.h"
 
+#include "roomstore.h"
+
 #include <QMetaObject>
 #include <QSemaphore>
 #include <QThread>
@@ -11,7 +13,8 @@ HostedServer::~HostedServer()
     stop();
 }
 
-bool HostedServer::start(const net::ServerOptions& options, QString* error)
+bool HostedServer::start(const net::ServerOptions& options, QString* error, const std::optional<RoomSeed>& seed,
+                         QString* ownerToken, QObject* context, RoomListener listener)
 {
     stop();
     m_thread = new QThread;
@@ -26,7 +29,23 @@ bool HostedServer::start(const net::ServerOptions& options, QString* error)
     QMetaObject::invokeMethod(
         m_context,
         [&] {
+            // The seed's store is made and closed on this thread before the server opens it
+            // (a store is used on the thread that opened it).
+            if (seed) {
+                std::unique_ptr<net::RoomStore> store
+                    = net::RoomStore::create(options.dataDir, seed->room, seed->owner, &why, seed->snapshot);
+                std::optional<QString> token;
+                if (store && store->setMember(seed->owner, net::RoomRole::Owner, seed->ownerName, &why)
+                    && (seed->accessKey.isEmpty() || store->setAccessKey(seed->accessKey, &why)))
+                    token = store->createOwnerToken(seed->owner, &why);
+                if (!token)
+                    return;
+                if (ownerToken)
+                    *ownerToken = *token;
+            }
             server = new net::SyncServer(options);
+            if (listener && context)
+                QObject::connect(server, &net::SyncServer::roomChanged, context, listener, Qt::QueuedConnection);
             ok = server->start(&why);
             if (ok) {
                 port = server->port();

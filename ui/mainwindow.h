@@ -14,6 +14,10 @@ class QLabel;
 class QProgressBar;
 class QSettings;
 
+namespace constellate::net {
+class LanBrowser;
+}
+
 namespace constellate::ui {
 
 class Autosaver;
@@ -50,6 +54,12 @@ public:
     /// Offers to recover what a session that did not close properly left (at start).
     void offerRecovery();
     Autosaver* autosaver() const { return m_autosaver; }
+    /// What Session > Join… lists: hosted sessions heard on the LAN (UDP port 7878).
+    net::LanBrowser* lanBrowser() const { return m_lan; }
+    /// Session > "Announce Hosted Sessions on the LAN": `remember` keeps the choice for
+    /// later runs (the menu does); --no-announce turns it off for this run only.
+    void setAnnounce(bool on, bool remember);
+    bool announces() const;
 
     /// The profile as QSettings remembers it (a colour from the user id until one is chosen).
     static Profile loadProfile(QSettings& settings);
@@ -74,6 +84,8 @@ private:
     void runTask(FileTask* task, const QString& title, std::function<void(FileTask&)> done);
     void hostSession();
     void joinSession();
+    /// A guest whose host is gone hosts the room from their copy (the notice's button).
+    void hostFromCopy();
     void addNode();
     void deleteSelection();
     void selectAll();
@@ -95,6 +107,9 @@ private:
     QAction* m_redo = nullptr;
     QAction* m_leave = nullptr;
     QAction* m_copyAddress = nullptr;
+    QAction* m_announce = nullptr;
+    net::LanBrowser* m_lan = nullptr;
+    QString m_lanError; ///< why m_lan does not listen, if it does not
     QActionGroup* m_tools = nullptr;
     Autosaver* m_autosaver = nullptr;
     QString m_savePath; ///< where Save writes (a native file), empty: Save asks
