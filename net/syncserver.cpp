@@ -1606,10 +1606,16 @@ void SyncServer::shutdown(std::function<void()> done)
                 logError(QStringLiteral("room=%1: final commit failed: %2").arg(name, error));
         }
         QMetaObject::invokeMethod(this, [this, done] {
+            // Closing a socket whose peer is already gone emits disconnected at once, whose
+            // handler erases its session: not while iterating over the sessions.
+            std::vector<QWebSocket*> sockets;
             for (auto& [socket, session] : m_sessions) {
                 session->state = Session::State::Closing;
-                socket->close(QWebSocketProtocol::CloseCode(CloseGoingAway), QStringLiteral("server shutting down"));
+                sockets.push_back(socket);
             }
+            for (QWebSocket* socket : sockets)
+                if (m_sessions.count(socket))
+                    socket->close(QWebSocketProtocol::CloseCode(CloseGoingAway), QStringLiteral("server shutting down"));
             QTimer::singleShot(200, this, [done] { done(); });
         }, Qt::QueuedConnection);
     }, Qt::QueuedConnection);

@@ -142,6 +142,7 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
         m_transfer->setVisible(total > 0 && done < total);
     });
     connect(m_notices, &NoticeBar::restoreRequested, &m_session, &EditorSession::restoreMine);
+    m_hostDefaults.dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/hosted");
     // LAN sessions: listening only (Join lists what it hears; a guest whose host left hears
     // of the room hosted again elsewhere). Announcing is the hosted session's business.
     m_lan = new net::LanBrowser({}, this);
@@ -586,9 +587,8 @@ void MainWindow::hostSession()
     if (!ok)
         return;
     settings.setValue(QStringLiteral("session/hostPort"), port);
-    EditorSession::HostOptions options;
+    EditorSession::HostOptions options = m_hostDefaults;
     options.port = quint16(port);
-    options.dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/hosted");
     options.announce = announces();
     QString error;
     if (!m_session.host(path, options, &error))
@@ -611,16 +611,19 @@ void MainWindow::joinSession()
         return;
     settings.setValue(QStringLiteral("session/lastUrl"), dialog.url().toString());
     QString error;
-    if (!m_session.join(dialog.url(), dialog.accessKey(), &error))
+    // A guest whose host is gone, joining the same room elsewhere (hosted again from
+    // someone's copy): it follows with its own copy, which merges, rather than starting over.
+    const bool follow = m_session.hostIsLost() && m_session.client()
+        && dialog.url().path() == QStringLiteral("/rooms/") + QString::fromStdString(m_session.client()->roomName());
+    if (follow ? !m_session.moveToHost(dialog.url(), &error) : !m_session.join(dialog.url(), dialog.accessKey(), &error))
         QMessageBox::warning(this, tr("Join"), error);
 }
 
 void MainWindow::hostFromCopy()
 {
     QSettings settings;
-    EditorSession::HostOptions options;
+    EditorSession::HostOptions options = m_hostDefaults;
     options.port = quint16(settings.value(QStringLiteral("session/hostPort"), 7878).toInt());
-    options.dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/hosted");
     options.announce = announces();
     QString error;
     if (!m_session.hostFromCopy(options, &error)) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "editorsession.h"
 #include "graphview.h"
 
 #include <QMainWindow>
@@ -21,7 +22,6 @@ class LanBrowser;
 namespace constellate::ui {
 
 class Autosaver;
-class EditorSession;
 class FileTask;
 class NoticeBar;
 class PeoplePanel;
@@ -60,6 +60,10 @@ public:
     /// later runs (the menu does); --no-announce turns it off for this run only.
     void setAnnounce(bool on, bool remember);
     bool announces() const;
+    /// What Session > Host and "Host This Room From Your Copy" start from: the address to
+    /// bind, the data directory and where beacons go (tests: loopback only). The port comes
+    /// from the Host dialog (the last one used), the announce switch from the menu.
+    void setHostDefaults(const EditorSession::HostOptions& options) { m_hostDefaults = options; }
 
     /// The profile as QSettings remembers it (a colour from the user id until one is chosen).
     static Profile loadProfile(QSettings& settings);
@@ -110,6 +114,7 @@ private:
     QAction* m_announce = nullptr;
     net::LanBrowser* m_lan = nullptr;
     QString m_lanError; ///< why m_lan does not listen, if it does not
+    EditorSession::HostOptions m_hostDefaults;
     QActionGroup* m_tools = nullptr;
     Autosaver* m_autosaver = nullptr;
     QString m_savePath; ///< where Save writes (a native file), empty: Save asks

@@ -82,7 +82,10 @@ TEST(LanAnnouncement, RoundTripsEveryField)
     const LanAnnouncement a = sample();
     const std::string bytes = encoded(a);
     EXPECT_EQ(bytes.substr(0, 4), "CSTL");
-    EXPECT_LE(bytes.size(), 60u) << "a typical beacon is small";
+    LanAnnouncement typical = a;
+    typical.hostName = "Ann";
+    typical.room = "lesmis";
+    EXPECT_EQ(encoded(typical).size(), 46u) << "docs/protocol.md, LAN discovery, quotes it";
     std::string why;
     const std::optional<LanAnnouncement> back = decodeLanAnnouncement(bytes, &why);
     ASSERT_TRUE(back) << why;
