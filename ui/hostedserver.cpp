@@ -29,24 +29,24 @@ bool HostedServer::start(const net::ServerOptions& options, QString* error, cons
     QMetaObject::invokeMethod(
         m_context,
         [&] {
-            // The seed's store is made and closed on this thread before the server opens it
-            // (a store is used on the thread that opened it).
-            if (seed) {
+            server = new net::SyncServer(options);
+            if (listener && context)
+                QObject::connect(server, &net::SyncServer::roomChanged, context, listener, Qt::QueuedConnection);
+            ok = server->start(&why);
+            // The seed's room is made (and its store closed) here, after the server listens
+            // (a port that is taken leaves no room behind) and before this thread's event
+            // loop lets any HELLO in. The server opens rooms on its storage thread, lazily.
+            if (ok && seed) {
                 std::unique_ptr<net::RoomStore> store
                     = net::RoomStore::create(options.dataDir, seed->room, seed->owner, &why, seed->snapshot);
                 std::optional<QString> token;
                 if (store && store->setMember(seed->owner, net::RoomRole::Owner, seed->ownerName, &why)
                     && (seed->accessKey.isEmpty() || store->setAccessKey(seed->accessKey, &why)))
                     token = store->createOwnerToken(seed->owner, &why);
-                if (!token)
-                    return;
-                if (ownerToken)
+                ok = token.has_value();
+                if (ok && ownerToken)
                     *ownerToken = *token;
             }
-            server = new net::SyncServer(options);
-            if (listener && context)
-                QObject::connect(server, &net::SyncServer::roomChanged, context, listener, Qt::QueuedConnection);
-            ok = server->start(&why);
             if (ok) {
                 port = server->port();
             } else {

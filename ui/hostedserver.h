@@ -21,9 +21,9 @@ namespace constellate::ui {
 /// from the UI thread only and waits for those steps.
 class HostedServer {
 public:
-    /// A room made before the server listens: a copy hosted after a handover, which starts
-    /// as the replica's own snapshot (every operation with its id and stamps, so that the
-    /// others' version-vector sync sends only what it lacks).
+    /// A room made as the server starts, before any connection is let in: a copy hosted
+    /// after a handover, which starts as the replica's own snapshot (every operation with
+    /// its id and stamps, so that the others' version-vector sync sends only what it lacks).
     struct RoomSeed {
         QString room;
         UserId owner = 0;       ///< the room's owner (this editor's user)
