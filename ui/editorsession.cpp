@@ -540,7 +540,7 @@ bool EditorSession::hostFromCopy(const HostOptions& options, QString* error)
         m_offeredHosts.clear();
         Q_EMIT hostRegained();
     }
-    Q_EMIT notice(tr("Hosting '%1' from your copy: the others are offered to join").arg(room));
+    Q_EMIT notice(tr("Hosting '%1' from your copy").arg(room));
     Q_EMIT statusChanged();
     return true;
 }

@@ -440,3 +440,47 @@ TEST_F(LanSessionsTest, HostHandoverMergesEveryonesEditsByVersionVector)
     ASSERT_TRUE(waitFor([&] { return online(d) && d.document().canonicalHash() == b.document().canonicalHash(); }));
     c.watchLan(nullptr);
 }
+
+TEST_F(LanSessionsTest, AHandedOverRoomAsksForTheKeyTheOriginalAsked)
+{
+    EditorSession a(Profile {0xa1, QStringLiteral("ann"), 0});
+    EditorSession b(Profile {0xb2, QStringLiteral("bea"), 0});
+    EditorSession c(Profile {0xc3, QStringLiteral("cal"), 0});
+    QString error;
+    ASSERT_TRUE(a.host(Lesmis, hostOptions(dir("a"), nullptr), &error)) << error.toStdString();
+    ASSERT_TRUE(waitFor([&] { return settled(a) && a.document().count(EntityKind::Node) == 77u; }));
+    bool keySent = false;
+    QObject::connect(a.client(), &net::SyncClient::accessKeySent, [&] { keySent = true; });
+    ASSERT_TRUE(a.client()->setRoomAccessKey(QStringLiteral("sesame")));
+    ASSERT_TRUE(waitFor([&] { return keySent; }));
+    const QUrl url(QStringLiteral("ws://127.0.0.1:%1/rooms/lesmis").arg(a.hostedPort()));
+    for (EditorSession* guest : {&b, &c})
+        ASSERT_TRUE(guest->join(url, QStringLiteral("sesame"), &error)) << error.toStdString();
+    ASSERT_TRUE(waitFor([&] { return settled(b) && settled(c) && c.document().count(EntityKind::Node) == 77u; }));
+
+    net::LanBrowser lan;
+    listenOnLoopback(lan);
+    c.watchLan(&lan);
+    std::vector<net::LanSession> offered;
+    QObject::connect(&c, &EditorSession::handoverOffered, [&](const net::LanSession& s) { offered.push_back(s); });
+
+    a.leave();
+    ASSERT_TRUE(waitFor([&] { return b.hostIsLost() && c.hostIsLost(); }));
+    const EntityId byCal = c.addNode(Vec3 {1, 1, 1}, "cal offline");
+    ASSERT_TRUE(b.hostFromCopy(hostOptions(dir("b"), &lan), &error)) << error.toStdString();
+    ASSERT_TRUE(waitFor([&] { return !offered.empty(); }));
+    EXPECT_TRUE(offered.front().announcement.keyNeeded);
+    ASSERT_TRUE(c.moveToHost(offered.front().url(), &error)) << error.toStdString();
+    ASSERT_TRUE(waitFor([&] {
+        return settled(b) && settled(c) && b.document().canonicalHash() == c.document().canonicalHash();
+    })) << c.statusText().toStdString();
+    EXPECT_TRUE(b.document().isVisible(byCal));
+
+    // Without the key, the new room is closed too.
+    EditorSession d(Profile {0xd4, QStringLiteral("dee"), 0});
+    ASSERT_TRUE(d.join(offered.front().url(), QString(), &error));
+    ASSERT_TRUE(waitFor([&] { return d.client()->state() == net::SyncClient::State::Offline; }));
+    EXPECT_EQ(d.client()->lastErrorCode(), int(net::protocol::ErrorCode::AccessDenied)) << d.client()->lastError().toStdString();
+    EXPECT_EQ(d.document().count(EntityKind::Node), 0u);
+    c.watchLan(nullptr);
+}
