@@ -60,6 +60,9 @@ PACKAGE_GROUPS=(
 
     "# Peak-memory measurements in benchmarks (GNU /usr/bin/time)"
     "time"
+
+    "# LAN discovery tests: network namespaces and a veth pair of their own (ip)"
+    "iproute2"
 )
 
 say() { printf 'bootstrap: %s\n' "$*"; }

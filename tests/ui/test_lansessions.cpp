@@ -124,6 +124,9 @@ public:
             {QStringLiteral("-n"), b, QStringLiteral("link"), QStringLiteral("set"), QStringLiteral("lo"), QStringLiteral("up")},
             {QStringLiteral("-n"), a, QStringLiteral("link"), QStringLiteral("set"), m_vethA, QStringLiteral("up")},
             {QStringLiteral("-n"), b, QStringLiteral("link"), QStringLiteral("set"), m_vethB, QStringLiteral("up")},
+            // Running a program inside needs more than making the namespace (a mount of
+            // /sys): a container may allow the one and not the other.
+            {QStringLiteral("netns"), QStringLiteral("exec"), a, QStringLiteral("true")},
         };
         for (const QStringList& step : steps) {
             if (!ip(step, &problem)) {
