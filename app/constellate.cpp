@@ -1,7 +1,8 @@
 // constellate: the editor. Command-line parsing only; the editor is ui/.
 //
 //   constellate [FILE]                    open FILE alone
-//   constellate --host [FILE] [--port N]  host FILE as a room (the server runs inside)
+//   constellate --host [FILE] [--port N]  host FILE as a room (the server runs inside),
+//                                         announced on the LAN unless --no-announce
 //   constellate --join ws://HOST:PORT/rooms/NAME [--key KEY]
 
 #include "autosaver.h"
@@ -19,6 +20,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 using namespace constellate;
@@ -46,10 +48,28 @@ void setIdentity()
     QCoreApplication::setApplicationVersion(QStringLiteral(CONSTELLATE_VERSION));
 }
 
+/// `--name NAME` as given: QApplication takes -name/--name for itself on X11 (the window
+/// class) and removes it from the arguments before our parser sees them.
+std::optional<QString> nameArgument(int argc, char** argv)
+{
+    std::optional<QString> found;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a(argv[i]);
+        if (a == "--")
+            break;
+        if ((a == "--name" || a == "-name") && i + 1 < argc)
+            found = QString::fromLocal8Bit(argv[++i]);
+        else if (a.starts_with("--name="))
+            found = QString::fromLocal8Bit(argv[i] + 7);
+    }
+    return found;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
 {
+    const std::optional<QString> givenName = nameArgument(argc, argv);
     std::unique_ptr<QCoreApplication> app;
     if (asksForHelpOrVersion(argc, argv)) {
         app = std::make_unique<QCoreApplication>(argc, argv);
@@ -85,7 +105,10 @@ int main(int argc, char** argv)
     const QCommandLineOption key(QStringLiteral("key"), QStringLiteral("The room's access key."), QStringLiteral("KEY"));
     const QCommandLineOption name(QStringLiteral("name"), QStringLiteral("Your name in the room (default: the one you chose, else $USER)."),
                                   QStringLiteral("NAME"));
-    parser.addOptions({host, port, bind, dataDir, join, key, name});
+    const QCommandLineOption noAnnounce(QStringLiteral("no-announce"),
+                                        QStringLiteral("Do not announce hosted sessions on the LAN (this run; the "
+                                                       "Session menu's switch remembers a choice)."));
+    parser.addOptions({host, port, bind, dataDir, join, key, name, noAnnounce});
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("A graph file to open (or to host)."));
     auto usage = [](const QString& text) {
         std::fprintf(stderr, "constellate: %s (try --help)\n", qPrintable(text));
@@ -121,13 +144,15 @@ int main(int argc, char** argv)
 
     QSettings settings;
     ui::Profile profile = ui::MainWindow::loadProfile(settings);
-    if (parser.isSet(name)) {
-        profile.name = parser.value(name).trimmed();
+    if (parser.isSet(name) || givenName) {
+        profile.name = (parser.isSet(name) ? parser.value(name) : *givenName).trimmed();
         if (profile.name.isEmpty() || profile.name.toUtf8().size() > 64)
             return usage(QStringLiteral("--name takes 1 to 64 bytes of text"));
     }
     ui::EditorSession session(profile);
     ui::MainWindow window(session);
+    if (parser.isSet(noAnnounce))
+        window.setAnnounce(false, false);
     window.show();
     // SIGTERM or SIGINT (a logout, Ctrl+C in the terminal): leave as Quit does, so a hosted
     // room commits what is pending and the peers get a close frame with a reason. Unsaved
@@ -154,6 +179,7 @@ int main(int argc, char** argv)
         options.dataDir = parser.isSet(dataDir)
             ? parser.value(dataDir)
             : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/hosted");
+        options.announce = window.announces();
         if (!session.host(file, options, &error))
             QMessageBox::warning(&window, QStringLiteral("Constellate"), error);
         else

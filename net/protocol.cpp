@@ -686,7 +686,7 @@ void Ack::read(ByteReader& r, DecodeContext&)
 {
     replica = readReplica(r);
     counter = readCounter(r);
-    seq = readSeq(r, false);
+    seq = readSeq(r, true); // 0: held since the room's first state (a room made from a copy)
 }
 
 void Committed::write(std::string& out, Direction) const

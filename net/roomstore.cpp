@@ -360,11 +360,21 @@ void RoomStore::disconnect()
 }
 
 std::unique_ptr<RoomStore> RoomStore::create(
-    const QString& dataDir, const QString& roomName, UserId owner, QString* error)
+    const QString& dataDir, const QString& roomName, UserId owner, QString* error, std::string_view initialSnapshot)
 {
     if (!isValidRoomName(roomName)) {
         setError(error, invalidNameMessage(roomName));
         return nullptr;
+    }
+    if (!initialSnapshot.empty()) {
+        // Checked whole before anything is written: a room that cannot load is never made.
+        GraphDocument probe(0xffffffffu, 0); // the server's replica id (syncserver.cpp)
+        std::string problem;
+        if (!probe.mergeSnapshot(initialSnapshot, &problem)) {
+            setError(error, QStringLiteral("room '%1': the initial snapshot does not load: %2")
+                                .arg(roomName, QString::fromStdString(problem)));
+            return nullptr;
+        }
     }
     const QString dir = roomsDir(dataDir);
     if (!QDir().mkpath(dir)) {
@@ -390,7 +400,8 @@ std::unique_ptr<RoomStore> RoomStore::create(
     };
     {
         RoomStore init(roomName, temp);
-        if (!init.connect(true, error) || !init.configure(false, error) || !init.initialize(owner, error)) {
+        if (!init.connect(true, error) || !init.configure(false, error) || !init.initialize(owner, error)
+            || (!initialSnapshot.empty() && !init.saveSnapshot(0, initialSnapshot, error))) {
             init.disconnect(); // closed before its files are removed
             removeTemp();
             return nullptr;

@@ -146,9 +146,12 @@ public:
 
     /// Creates a room; fails if it exists. `owner` becomes its first member, with the owner
     /// role. The file appears complete or not at all (built under a temporary name, then
-    /// renamed without replacing anything).
-    static std::unique_ptr<RoomStore> create(
-        const QString& dataDir, const QString& roomName, UserId owner, QString* error);
+    /// renamed without replacing anything). With `initialSnapshot` (GraphDocument::
+    /// encodeSnapshot bytes: a replica's copy with its operation ids and stamps, a host
+    /// handover) the room starts as that state, stored as the snapshot at sequence 0, and
+    /// the log continues after it; a snapshot that does not load fails the creation.
+    static std::unique_ptr<RoomStore> create(const QString& dataDir, const QString& roomName, UserId owner,
+        QString* error, std::string_view initialSnapshot = {});
     /// Opens an existing room; fails if it does not exist (and then creates nothing), if the
     /// file is not a room database, is damaged, or comes from a newer schema.
     static std::unique_ptr<RoomStore> open(const QString& dataDir, const QString& roomName, QString* error);

@@ -331,6 +331,26 @@ void SyncClient::abortConnection()
         dropConnection(LossKind::Transient, ConnectionLost, QStringLiteral("the connection was dropped"));
 }
 
+bool SyncClient::moveTo(const QUrl& url, const std::string& ownerToken, Role role)
+{
+    const QString path = url.path();
+    if (!path.startsWith(QLatin1String("/rooms/")) || path.mid(7).toStdString() != m_room)
+        return false;
+    m_options.url = url;
+    m_ownerToken = ownerToken;
+    m_requestRole = role;
+    m_create = false;
+    m_recreateAttempts = 0;
+    m_roleRetries = 0;
+    m_replicaTakenSinceMs = 0;
+    m_backoff.reset();
+    if (m_stopped)
+        start();
+    else
+        connectNow(); // drops the old connection or retry first
+    return true;
+}
+
 void SyncClient::connectNow()
 {
     m_retryTimer->stop();

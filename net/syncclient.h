@@ -161,6 +161,13 @@ public:
     /// Drops the connection as a network failure would (tests, "reconnect" menus); it
     /// reconnects with backoff.
     void abortConnection();
+    /// Follows the room to another server: a host handover (docs/architecture.md, "LAN
+    /// sessions and handover"). The document, the pending edits, the history and the resume
+    /// point stay; the next HELLO goes to `url` (the same room name) with this replica's
+    /// resume point, so a server of another epoch syncs by version vector and only what it
+    /// lacks is sent. `ownerToken` and `role` are what to ask for there. Connects at once
+    /// (also after stop() or a failure). False (and nothing changes) when `url` names another room.
+    bool moveTo(const QUrl& url, const std::string& ownerToken, protocol::Role role);
 
     State state() const { return m_state; }
     QDateTime nextRetry() const { return m_nextRetry; }

@@ -317,9 +317,15 @@ void SyncServer::leave(Session& s, int leaveReason)
         for (auto& [peer, other] : room->peers)
             queue(*other, msg);
         logInfo(QStringLiteral("leave room=%1 %2").arg(room->name, s.who));
+        emitRoomChanged(*room);
     }
     s.room = nullptr;
     s.peer = 0;
+}
+
+void SyncServer::emitRoomChanged(const Room& room)
+{
+    Q_EMIT roomChanged(room.name, int(room.peers.size()), room.accessKey.has_value(), room.epoch);
 }
 
 void SyncServer::onFrame(Session& s, const QByteArray& frame)
@@ -1185,7 +1191,10 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
     } else if (h.resume && h.hasDocument) {
         w.sync = SyncMode::VersionVectors;
     } else {
-        w.sync = room.lastAssigned == 0 ? SyncMode::UpToDate : SyncMode::Snapshot;
+        // A room created from a snapshot (a host handover) holds operations before its first
+        // sequence number: those come in the snapshot too.
+        const bool empty = room.lastAssigned == 0 && room.doc->versionVector().replicaCount() == 0;
+        w.sync = empty ? SyncMode::UpToDate : SyncMode::Snapshot;
     }
     std::string msg;
     appendMessage(msg, w, Direction::ToClient);
@@ -1291,6 +1300,7 @@ void SyncServer::announceJoin(Session& s, Room& room, bool created)
                 .arg(peer)
                 .arg(QLatin1String(roleName(RoomRole(int(s.role)))))
                 .arg(created ? QStringLiteral(" (created the room)") : QString()));
+    emitRoomChanged(room);
     scheduleFlush();
 }
 
@@ -1461,6 +1471,7 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
             }
         }, Qt::QueuedConnection);
         logInfo(QStringLiteral("access key room=%1 %2 by %3").arg(name, v ? QStringLiteral("set") : QStringLiteral("removed"), s.who));
+        emitRoomChanged(room);
         return;
     }
     if (auto* sv = std::get_if<SaveVersion>(&*m)) {
@@ -1601,10 +1612,16 @@ void SyncServer::shutdown(std::function<void()> done)
                 logError(QStringLiteral("room=%1: final commit failed: %2").arg(name, error));
         }
         QMetaObject::invokeMethod(this, [this, done] {
+            // Closing a socket whose peer is already gone emits disconnected at once, whose
+            // handler erases its session: not while iterating over the sessions.
+            std::vector<QWebSocket*> sockets;
             for (auto& [socket, session] : m_sessions) {
                 session->state = Session::State::Closing;
-                socket->close(QWebSocketProtocol::CloseCode(CloseGoingAway), QStringLiteral("server shutting down"));
+                sockets.push_back(socket);
             }
+            for (QWebSocket* socket : sockets)
+                if (m_sessions.count(socket))
+                    socket->close(QWebSocketProtocol::CloseCode(CloseGoingAway), QStringLiteral("server shutting down"));
             QTimer::singleShot(200, this, [done] { done(); });
         }, Qt::QueuedConnection);
     }, Qt::QueuedConnection);

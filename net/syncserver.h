@@ -80,6 +80,12 @@ public:
     /// then calls `done` (on this object's thread).
     void shutdown(std::function<void()> done);
 
+Q_SIGNALS:
+    /// Who is in a room changed (a join or a leave), or its access key was set or removed:
+    /// `people` connected now, `accessKey` whether joiners need one, the room's epoch. Host
+    /// mode announces this on the LAN (ui/, net/lanbeacon.h).
+    void roomChanged(const QString& room, int people, bool accessKey, quint64 epoch);
+
 private:
     struct Session;
     struct Room;
@@ -108,6 +114,7 @@ private:
     static std::int64_t backlog(const Session& s);
     void drop(Session& s, int closeCode, const QString& reason);
     void leave(Session& s, int leaveReason);
+    void emitRoomChanged(const Room& room);
     void openRoom(const QString& name, bool create, Session& s);
     void commitDone(Room& room, std::uint64_t committed, const std::string& error, std::uint64_t firstFailed,
                     std::uint64_t lastFailed);

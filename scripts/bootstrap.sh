@@ -76,6 +76,9 @@ PACKAGE_GROUPS=(
     "bsdextrautils"
     "adduser"
     "systemd"
+
+    "# LAN discovery tests: network namespaces and a veth pair of their own (ip)"
+    "iproute2"
 )
 
 say() { printf 'bootstrap: %s\n' "$*"; }

@@ -17,7 +17,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly ROOT
 readonly BUILD="$ROOT/build-fuzz"
-readonly ALL_TARGETS=(fuzz_protocol fuzz_transaction fuzz_snapshot)
+readonly ALL_TARGETS=(fuzz_protocol fuzz_transaction fuzz_snapshot fuzz_lanbeacon)
 
 seconds=${FUZZ_SECONDS:-30}
 targets=()

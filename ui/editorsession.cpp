@@ -8,7 +8,9 @@
 #include "roomstore.h"
 
 #include <QColor>
+#include <QDateTime>
 #include <QFileInfo>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSettings>
 
@@ -31,6 +33,41 @@ QString roomNameFor(const QString& file)
 FieldRef ref(Field f)
 {
     return {f, {}};
+}
+
+/// Where the profile keeps the owner token of a room hosted from `dataDir` (the port may
+/// change between runs, so it is not part of the key).
+QString hostedTokenKey(const QString& dataDir, const QString& room)
+{
+    QString key = QFileInfo(dataDir).absoluteFilePath() + QLatin1Char('|') + room;
+    key.replace(QLatin1Char('/'), QLatin1Char('|'));
+    return QStringLiteral("hostedOwnerTokens/") + key;
+}
+
+/// The host's name as a beacon carries it: no control characters, at most 64 bytes of
+/// UTF-8 (cut between characters), never empty.
+std::string beaconName(const QString& name)
+{
+    QString clean;
+    for (const QChar c : name)
+        if (!c.isNonCharacter() && c.category() != QChar::Other_Control)
+            clean += c;
+    std::string out = clean.trimmed().toStdString();
+    if (out.size() > net::LanAnnouncement::MaxHostNameBytes) {
+        std::size_t cut = net::LanAnnouncement::MaxHostNameBytes;
+        while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xc0) == 0x80)
+            --cut;
+        out.resize(cut);
+    }
+    return out.empty() || !net::protocol::isValidName(out) ? std::string("someone") : out;
+}
+
+std::uint64_t randomNonZero()
+{
+    std::uint64_t v = 0;
+    while (v == 0)
+        v = QRandomGenerator::system()->generate64();
+    return v;
 }
 
 /// The entities a transaction touched: created ones by their id, written ones by target.
@@ -172,14 +209,8 @@ bool EditorSession::host(const QString& file, const HostOptions& options, QStrin
     so.bind = options.bind;
     so.port = options.port;
     so.dataDir = options.dataDir;
-    auto server = std::make_unique<HostedServer>();
-    QString why;
-    if (!server->start(so, &why)) {
-        if (error)
-            *error = QStringLiteral("cannot host on port %1: %2").arg(options.port).arg(why);
+    if (!startServer(options, so, std::nullopt, nullptr, error))
         return false;
-    }
-    m_server = std::move(server);
     const bool exists = QFileInfo::exists(net::RoomStore::roomsDir(options.dataDir) + QLatin1Char('/') + room
                                           + QStringLiteral(".sqlite"));
     m_importOnCreate = exists ? QString() : file;
@@ -195,11 +226,9 @@ bool EditorSession::host(const QString& file, const HostOptions& options, QStrin
     // The host's own connection goes through loopback; others use this machine's address.
     co.url = QUrl(QStringLiteral("ws://127.0.0.1:%1/rooms/%2").arg(m_server->port()).arg(room));
     co.createRoom = !exists;
-    // The owner token of a hosted room is kept by data directory and room (the port may
-    // change between runs); without it, a room made elsewhere is joined as an editor.
-    QString tokenKey = QFileInfo(options.dataDir).absoluteFilePath() + QLatin1Char('|') + room;
-    tokenKey.replace(QLatin1Char('/'), QLatin1Char('|'));
-    m_ownerTokenKey = QStringLiteral("hostedOwnerTokens/") + tokenKey;
+    // The owner token of a hosted room is kept by data directory and room; without it, a
+    // room made elsewhere is joined as an editor.
+    m_ownerTokenKey = hostedTokenKey(options.dataDir, room);
     co.ownerToken = QSettings().value(m_ownerTokenKey).toString().toStdString();
     co.role = exists && co.ownerToken.empty() ? net::protocol::Role::Editor : net::protocol::Role::Owner;
     co.recreateIfGone = false;
@@ -242,6 +271,7 @@ void EditorSession::startClient(net::SyncClientOptions options)
     net::SyncClient* c = m_client.get();
     connect(c, &net::SyncClient::documentChanged, this, &EditorSession::onDocumentChanged);
     connect(c, &net::SyncClient::stateChanged, this, [this](net::SyncClient::State state, const QDateTime&) {
+        onClientState(state);
         if (state == net::SyncClient::State::Online && !m_importOnCreate.isEmpty()) {
             // Hosting a new room: the file becomes its first transaction (one undo step).
             const QString file = std::exchange(m_importOnCreate, QString());
@@ -330,12 +360,18 @@ void EditorSession::startClient(net::SyncClientOptions options)
 void EditorSession::leave()
 {
     const bool wasInRoom = m_client || m_server;
+    m_beacon.reset(); // its leaving beacon: browsers drop the session at once
     if (m_client) {
         m_client->disconnect(this);
         m_client->stop();
         m_client.reset();
     }
     m_server.reset(); // commits what is pending, on the server's thread
+    m_hostedRoom = {};
+    m_continues = 0;
+    m_wasOnline = false;
+    m_hostLost = false;
+    m_offeredHosts.clear();
     m_url.clear();
     m_importOnCreate.clear();
     m_uploadOnCreate.reset();
@@ -344,6 +380,192 @@ void EditorSession::leave()
         Q_EMIT presenceMoved();
     }
     Q_EMIT statusChanged();
+}
+
+// ---- LAN sessions and handover -----------------------------------------------------------
+
+bool EditorSession::startServer(const HostOptions& options, const net::ServerOptions& serverOptions,
+                                const std::optional<HostedServer::RoomSeed>& seed, QString* ownerToken, QString* error)
+{
+    auto server = std::make_unique<HostedServer>();
+    QString why;
+    if (!server->start(serverOptions, &why, seed, ownerToken, this,
+                       [this](const QString& room, int people, bool accessKey, quint64 epoch) {
+                           onRoomChanged(room, people, accessKey, epoch);
+                       })) {
+        if (error)
+            *error = QStringLiteral("cannot host on port %1: %2").arg(serverOptions.port).arg(why);
+        return false;
+    }
+    m_server = std::move(server);
+    m_hostId = randomNonZero();
+    m_announce = options.announce;
+    m_beaconOptions = options.beacon;
+    m_hostedRoom = {};
+    m_continues = 0;
+    return true;
+}
+
+void EditorSession::onClientState(net::SyncClient::State state)
+{
+    if (state == net::SyncClient::State::Online) {
+        m_wasOnline = true;
+        if (std::exchange(m_hostLost, false)) {
+            m_offeredHosts.clear();
+            Q_EMIT hostRegained();
+        }
+        updateBeacon();
+    } else if (state == net::SyncClient::State::Reconnecting && m_wasOnline && !m_server && !m_hostLost) {
+        m_hostLost = true;
+        const QString why = m_client->lastError();
+        Q_EMIT hostLost(tr("Lost the host of '%1'%2: you go on editing your copy")
+                            .arg(QString::fromStdString(m_client->roomName()),
+                                 why.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(why)));
+        checkHandovers();
+    }
+}
+
+void EditorSession::onRoomChanged(const QString& room, int people, bool accessKey, quint64 epoch)
+{
+    if (!m_server || !m_client || room.toStdString() != m_client->roomName())
+        return;
+    m_hostedRoom = HostedRoom {people, accessKey, epoch};
+    updateBeacon();
+}
+
+void EditorSession::setAnnounce(bool on)
+{
+    m_announce = on;
+    updateBeacon();
+}
+
+void EditorSession::updateBeacon()
+{
+    // Announced once the room is open (its epoch known), while hosting with the switch on.
+    if (!m_server || !m_client || !m_announce || m_hostedRoom.epoch == 0) {
+        m_beacon.reset();
+        return;
+    }
+    if (!m_beacon) {
+        m_beacon = std::make_unique<net::LanBeacon>(m_beaconOptions);
+        connect(m_beacon.get(), &net::LanBeacon::problem, this, [this](const QString& text) {
+            Q_EMIT notice(tr("Not announced on the LAN: %1").arg(text));
+        });
+    }
+    net::LanAnnouncement a;
+    a.hostId = m_hostId;
+    a.hostName = beaconName(m_profile.name);
+    a.room = m_client->roomName();
+    a.port = m_server->port();
+    a.keyNeeded = m_hostedRoom.accessKey;
+    a.people = std::uint32_t(std::clamp(m_hostedRoom.people, 0, 65535));
+    a.roomId = net::lanRoomId(m_hostedRoom.epoch);
+    a.continues = m_continues;
+    m_beacon->announce(std::move(a));
+}
+
+void EditorSession::watchLan(const net::LanBrowser* browser)
+{
+    disconnect(m_lanConnection);
+    m_lan = browser;
+    if (m_lan) {
+        m_lanConnection = connect(m_lan, &net::LanBrowser::sessionsChanged, this, &EditorSession::checkHandovers);
+        checkHandovers();
+    }
+}
+
+std::uint64_t EditorSession::roomId() const
+{
+    const std::uint64_t epoch = m_client ? m_client->resumePoint().epoch : 0;
+    return epoch ? net::lanRoomId(epoch) : 0;
+}
+
+void EditorSession::checkHandovers()
+{
+    if (!m_lan || !m_client || m_server || !m_hostLost)
+        return;
+    const std::uint64_t mine = roomId();
+    if (mine == 0)
+        return;
+    for (const net::LanSession& s : m_lan->sessions()) {
+        const net::LanAnnouncement& a = s.announcement;
+        if (a.room != m_client->roomName() || a.continues != mine || a.hostId == m_hostId)
+            continue;
+        if (m_offeredHosts.insert(a.hostId).second)
+            Q_EMIT handoverOffered(s);
+    }
+}
+
+bool EditorSession::hostFromCopy(const HostOptions& options, QString* error)
+{
+    auto fail = [error](const QString& why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    if (!m_client || m_server)
+        return fail(tr("only a guest of a room can host it from their copy"));
+    const std::uint64_t epoch = m_client->resumePoint().epoch;
+    if (epoch == 0)
+        return fail(tr("this editor has not been in the room yet: there is no copy to host"));
+    const QString room = QString::fromStdString(m_client->roomName());
+    // The room starts as this replica's snapshot: every operation with its id and stamps
+    // (the host's, the others' and this user's own unacknowledged ones), so that the others'
+    // version-vector sync sends only what it lacks. A directory of its own: a new store, a
+    // new epoch, and never a clash with a room of the same name hosted here before.
+    HostedServer::RoomSeed seed;
+    seed.room = room;
+    seed.owner = m_profile.user;
+    seed.ownerName = m_profile.name;
+    seed.snapshot = m_document->encodeSnapshot();
+    seed.accessKey = m_client->options().accessKey;
+    net::ServerOptions so;
+    so.bind = options.bind;
+    so.port = options.port;
+    so.dataDir = options.dataDir + QStringLiteral("/handover/")
+        + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss")) + QLatin1Char('-') + room
+        + QLatin1Char('-') + QString::number(QRandomGenerator::system()->generate(), 16);
+    QString token;
+    if (!startServer(options, so, seed, &token, error))
+        return false;
+    m_continues = net::lanRoomId(epoch);
+    m_ownerTokenKey = hostedTokenKey(so.dataDir, room);
+    QSettings settings;
+    settings.setValue(m_ownerTokenKey, token);
+    settings.sync();
+    m_url = QUrl(QStringLiteral("ws://127.0.0.1:%1/rooms/%2").arg(m_server->port()).arg(room));
+    m_client->moveTo(m_url, token.toStdString(), net::protocol::Role::Owner);
+    m_wasOnline = false;
+    if (std::exchange(m_hostLost, false)) {
+        m_offeredHosts.clear();
+        Q_EMIT hostRegained();
+    }
+    Q_EMIT notice(tr("Hosting '%1' from your copy").arg(room));
+    Q_EMIT statusChanged();
+    return true;
+}
+
+bool EditorSession::moveToHost(const QUrl& url, QString* error)
+{
+    if (!m_client || m_server) {
+        if (error)
+            *error = tr("only a guest of a room can follow it to another host");
+        return false;
+    }
+    const QString tokenKey = net::RoomCommand::ownerTokenKey(url);
+    const std::string token = QSettings().value(tokenKey).toString().toStdString();
+    if ((url.scheme() != QLatin1String("ws") && url.scheme() != QLatin1String("wss")) || url.host().isEmpty()
+        || !m_client->moveTo(url, token, token.empty() ? net::protocol::Role::Editor : net::protocol::Role::Owner)) {
+        if (error)
+            *error = tr("'%1' is not the address of room '%2'")
+                         .arg(url.toString(), QString::fromStdString(m_client->roomName()));
+        return false;
+    }
+    m_ownerTokenKey = tokenKey;
+    m_url = url;
+    m_wasOnline = false;
+    Q_EMIT statusChanged();
+    return true;
 }
 
 // ---- editing --------------------------------------------------------------------------------

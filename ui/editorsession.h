@@ -2,6 +2,9 @@
 
 #include "graphdata.h"
 #include "graphdocument.h"
+#include "hostedserver.h"
+#include "lanbeacon.h"
+#include "lanbrowser.h"
 #include "syncclient.h"
 #include "undohistory.h"
 
@@ -12,11 +15,10 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 namespace constellate::ui {
-
-class HostedServer;
 
 /// Who this editor's user is in a room: what the profile remembers (QSettings).
 struct Profile {
@@ -40,6 +42,11 @@ public:
         quint16 port = 7878;            ///< 0: any free port (see hostedPort())
         QHostAddress bind = QHostAddress::Any;
         QString dataDir;                ///< the hosted rooms' SQLite files
+        /// Announce the session on the LAN (a UDP beacon, net/lanbeacon.h). Off unless
+        /// asked: the editor asks unless --no-announce or the Session menu say otherwise;
+        /// tests that turn it on point `beacon` at loopback.
+        bool announce = false;
+        net::LanBeaconOptions beacon;   ///< where the beacon goes and how often
     };
 
     /// The replica is new for each document.
@@ -79,6 +86,30 @@ public:
     bool join(const QUrl& url, const QString& accessKey, QString* error);
     /// Leaves the room (and stops the server when hosting); the document stays, alone.
     void leave();
+
+    // ---- LAN sessions and handover (docs/architecture.md, "LAN sessions and handover") ----
+    /// Announces a hosted session on the LAN, or stops (a leaving beacon). Takes effect at
+    /// once when hosting, else at the next host.
+    void setAnnounce(bool on);
+    /// The beacon of the session hosted now (null when not hosting or not announcing).
+    const net::LanBeacon* beacon() const { return m_beacon.get(); }
+    /// Beacons this session watches while a guest: when its host is lost and another one
+    /// announces the same room continued from a copy, handoverOffered() says so. The
+    /// browser must outlive this session or be unwatched (nullptr) first.
+    void watchLan(const net::LanBrowser* browser);
+    /// The LAN id of the room this editor is in (net::lanRoomId of its epoch), 0 if none yet.
+    std::uint64_t roomId() const;
+    /// True when a guest's connection to its host is lost (hostLost() said so) and not back.
+    bool hostIsLost() const { return m_hostLost; }
+    /// A guest whose host is gone hosts the room from this copy: a server starts in this
+    /// editor with a room of the same name made from this document's snapshot (ids, stamps
+    /// and everyone's operations kept: a new epoch), this editor's connection moves to it,
+    /// and its beacon says which room it continues. In DATA_DIR/handover/<time>-<room>-<id>.
+    bool hostFromCopy(const HostOptions& options, QString* error);
+    /// A guest follows its room to another host (handoverOffered()'s session) keeping this
+    /// copy: pending edits and all; the two merge by version vector.
+    bool moveToHost(const QUrl& url, QString* error);
+
 
     /// False for a viewer of a room (the server would refuse their edits), and for a
     /// read-only session.
@@ -158,6 +189,14 @@ Q_SIGNALS:
     void presenceMoved();
     /// A large room arriving (joining) or a large edit leaving: bytes so far of `total`.
     void transferProgress(const QString& what, quint64 done, quint64 total);
+    /// A guest lost its host (the host quit, or the network went): editing goes on with
+    /// this copy; offer hostFromCopy().
+    void hostLost(const QString& text);
+    /// The host is back (the connection is online again): offers made since are void.
+    void hostRegained();
+    /// Another host announces this room continued from their copy (the beacon's
+    /// `continues` is roomId()): offer moveToHost(session.url()).
+    void handoverOffered(const constellate::net::LanSession& session);
 
 private:
     void startClient(net::SyncClientOptions options);
@@ -167,6 +206,13 @@ private:
     void resetDocument(std::unique_ptr<GraphDocument> document = nullptr);
     void afterUndoRedo(std::optional<UndoOutcome> outcome, bool undo);
     void pruneSelection();
+    void onClientState(net::SyncClient::State state);
+    void onRoomChanged(const QString& room, int people, bool accessKey, quint64 epoch);
+    void updateBeacon();
+    void checkHandovers();
+    /// The hosted server's start, and this editor's connection to it (host and hostFromCopy).
+    bool startServer(const HostOptions& options, const net::ServerOptions& serverOptions,
+                     const std::optional<HostedServer::RoomSeed>& seed, QString* ownerToken, QString* error);
 
     Profile m_profile;
     std::unique_ptr<GraphDocument> m_document;
@@ -181,6 +227,23 @@ private:
     std::vector<EntityId> m_selection;
     bool m_modified = false;
     bool m_readOnly = false;
+
+    // LAN sessions and handover
+    bool m_announce = false;
+    net::LanBeaconOptions m_beaconOptions;
+    std::unique_ptr<net::LanBeacon> m_beacon;
+    std::uint64_t m_hostId = 0;     ///< the beacon's, new per hosted session
+    std::uint64_t m_continues = 0;  ///< the roomId a hosted copy continues (0: none)
+    struct HostedRoom {
+        int people = 0;
+        bool accessKey = false;
+        quint64 epoch = 0;          ///< 0 until the room is open
+    } m_hostedRoom;
+    const net::LanBrowser* m_lan = nullptr;
+    QMetaObject::Connection m_lanConnection;
+    bool m_wasOnline = false;       ///< this connection reached Online (a later loss is the host's)
+    bool m_hostLost = false;
+    std::set<std::uint64_t> m_offeredHosts; ///< handover beacons already offered, by host id
 };
 
 } // namespace constellate::ui

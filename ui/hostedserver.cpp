@@ -1,5 +1,7 @@
 #include "hostedserver.h"
 
+#include "roomstore.h"
+
 #include <QMetaObject>
 #include <QSemaphore>
 #include <QThread>
@@ -11,7 +13,8 @@ HostedServer::~HostedServer()
     stop();
 }
 
-bool HostedServer::start(const net::ServerOptions& options, QString* error)
+bool HostedServer::start(const net::ServerOptions& options, QString* error, const std::optional<RoomSeed>& seed,
+                         QString* ownerToken, QObject* context, RoomListener listener)
 {
     stop();
     m_thread = new QThread;
@@ -27,7 +30,23 @@ bool HostedServer::start(const net::ServerOptions& options, QString* error)
         m_context,
         [&] {
             server = new net::SyncServer(options);
+            if (listener && context)
+                QObject::connect(server, &net::SyncServer::roomChanged, context, listener, Qt::QueuedConnection);
             ok = server->start(&why);
+            // The seed's room is made (and its store closed) here, after the server listens
+            // (a port that is taken leaves no room behind) and before this thread's event
+            // loop lets any HELLO in. The server opens rooms on its storage thread, lazily.
+            if (ok && seed) {
+                std::unique_ptr<net::RoomStore> store
+                    = net::RoomStore::create(options.dataDir, seed->room, seed->owner, &why, seed->snapshot);
+                std::optional<QString> token;
+                if (store && store->setMember(seed->owner, net::RoomRole::Owner, seed->ownerName, &why)
+                    && (seed->accessKey.isEmpty() || store->setAccessKey(seed->accessKey, &why)))
+                    token = store->createOwnerToken(seed->owner, &why);
+                ok = token.has_value();
+                if (ok && ownerToken)
+                    *ownerToken = *token;
+            }
             if (ok) {
                 port = server->port();
             } else {

@@ -12,6 +12,8 @@
 #include "graphview.h"
 #include "historypanel.h"
 #include "identity.h"
+#include "joindialog.h"
+#include "lanbrowser.h"
 #include "noticebar.h"
 #include "peoplepanel.h"
 #include "propertiespanel.h"
@@ -201,6 +203,28 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
     });
     connect(m_notices, &NoticeBar::restoreRequested, &m_session, &EditorSession::restoreMine);
     connect(m_history, &HistoryPanel::notice, m_notices, &NoticeBar::showNotice);
+    m_hostDefaults.dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/hosted");
+    // LAN sessions: listening only (Join lists what it hears; a guest whose host left hears
+    // of the room hosted again elsewhere). Announcing is the hosted session's business.
+    m_lan = new net::LanBrowser({}, this);
+    if (!m_lan->start(&m_lanError))
+        statusBar()->showMessage(m_lanError, 10'000);
+    m_session.watchLan(m_lan);
+    connect(&m_session, &EditorSession::hostLost, this, [this](const QString& text) {
+        m_notices->showOffer(text, tr("&Host This Room From Your Copy"), [this] { hostFromCopy(); });
+    });
+    connect(&m_session, &EditorSession::handoverOffered, this, [this](const net::LanSession& s) {
+        const QString host = QString::fromStdString(s.announcement.hostName);
+        const QUrl url = s.url();
+        m_notices->showOffer(tr("%1 hosts '%2' from their copy: join to merge your edits with everyone's")
+                                 .arg(host, QString::fromStdString(s.announcement.room)),
+                             tr("&Join %1's Session").arg(host), [this, url] {
+                                 QString error;
+                                 if (!m_session.moveToHost(url, &error))
+                                     QMessageBox::warning(this, tr("Join"), error);
+                             });
+    });
+    connect(&m_session, &EditorSession::hostRegained, m_notices, &NoticeBar::withdrawOffer);
     connect(m_view, &GraphView::glFailed, this, [this](const QString& text) {
         QMessageBox::critical(this, tr("Constellate"), text);
     });
@@ -224,7 +248,26 @@ MainWindow::MainWindow(EditorSession& session, QWidget* parent)
     updateTitle();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    m_session.watchLan(nullptr); // the session may outlive this window and its browser
+}
+
+void MainWindow::setAnnounce(bool on, bool remember)
+{
+    {
+        const QSignalBlocker quiet(m_announce); // the menu's own toggle remembers
+        m_announce->setChecked(on);
+    }
+    if (remember)
+        QSettings().setValue(QStringLiteral("session/announce"), on);
+    m_session.setAnnounce(on);
+}
+
+bool MainWindow::announces() const
+{
+    return m_announce->isChecked();
+}
 
 void MainWindow::buildMenus()
 {
@@ -340,6 +383,12 @@ void MainWindow::buildMenus()
     sessionMenu->addAction(tr("&Join…"), QKeySequence(Qt::CTRL | Qt::Key_J), this, &MainWindow::joinSession);
     m_copyAddress = sessionMenu->addAction(tr("&Copy Address"), this, &MainWindow::copyAddress);
     m_leave = sessionMenu->addAction(tr("&Leave"), &m_session, &EditorSession::leave);
+    sessionMenu->addSeparator();
+    m_announce = sessionMenu->addAction(tr("&Announce Hosted Sessions on the LAN"));
+    m_announce->setCheckable(true);
+    m_announce->setToolTip(tr("Others on this network see the sessions you host in Session > Join…"));
+    m_announce->setChecked(QSettings().value(QStringLiteral("session/announce"), true).toBool());
+    connect(m_announce, &QAction::toggled, this, [this](bool on) { setAnnounce(on, true); });
 
     QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
     viewMenu->setObjectName(QStringLiteral("viewMenu"));
@@ -656,9 +705,9 @@ void MainWindow::hostSession()
     if (!ok)
         return;
     settings.setValue(QStringLiteral("session/hostPort"), port);
-    EditorSession::HostOptions options;
+    EditorSession::HostOptions options = m_hostDefaults;
     options.port = quint16(port);
-    options.dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/hosted");
+    options.announce = announces();
     QString error;
     if (!m_session.host(path, options, &error))
         QMessageBox::warning(this, tr("Host"), error);
@@ -673,16 +722,42 @@ void MainWindow::joinSession()
     QSettings settings;
     if (!m_session.client() && !maybeSave())
         return;
-    bool ok = false;
-    const QString url = QInputDialog::getText(this, tr("Join a Room"), tr("Room address (ws://HOST:PORT/rooms/NAME):"),
-                                              QLineEdit::Normal, settings.value(QStringLiteral("session/lastUrl")).toString(),
-                                              &ok);
-    if (!ok || url.isEmpty())
+    const std::uint64_t own = m_session.beacon() ? m_session.beacon()->announcement().hostId : 0;
+    JoinDialog dialog(m_lan, settings.value(QStringLiteral("session/lastUrl")).toString(), own, m_lanError, this);
+    dialog.setObjectName(QStringLiteral("joinDialog"));
+    if (dialog.exec() != QDialog::Accepted || dialog.url().isEmpty())
         return;
-    settings.setValue(QStringLiteral("session/lastUrl"), url.trimmed());
+    settings.setValue(QStringLiteral("session/lastUrl"), dialog.url().toString());
     QString error;
-    if (!m_session.join(QUrl(url.trimmed()), QString(), &error))
+    // A guest whose host is gone, joining the same room elsewhere (hosted again from
+    // someone's copy): it follows with its own copy, which merges, rather than starting over.
+    const bool follow = m_session.hostIsLost() && m_session.client()
+        && dialog.url().path() == QStringLiteral("/rooms/") + QString::fromStdString(m_session.client()->roomName());
+    if (follow ? !m_session.moveToHost(dialog.url(), &error) : !m_session.join(dialog.url(), dialog.accessKey(), &error))
         QMessageBox::warning(this, tr("Join"), error);
+}
+
+void MainWindow::hostFromCopy()
+{
+    QSettings settings;
+    EditorSession::HostOptions options = m_hostDefaults;
+    options.port = quint16(settings.value(QStringLiteral("session/hostPort"), 7878).toInt());
+    options.announce = announces();
+    QString error;
+    if (!m_session.hostFromCopy(options, &error)) {
+        // The usual port may be taken (by the host that left, still closing): any free one;
+        // the others learn it from the beacon.
+        options.port = 0;
+        QString again;
+        if (!m_session.hostFromCopy(options, &again)) {
+            QMessageBox::warning(this, tr("Host"), again);
+            return;
+        }
+    }
+    if (!announces())
+        m_notices->showNotice(tr("Hosting from your copy, not announced: others join ws://THIS-MACHINE:%1%2")
+                                  .arg(m_session.hostedPort())
+                                  .arg(m_session.roomUrl().path()));
 }
 
 void MainWindow::copyAddress()

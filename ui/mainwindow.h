@@ -1,5 +1,6 @@
 #pragma once
 
+#include "editorsession.h"
 #include "graphview.h"
 #include "layout/forcelayout.h"
 
@@ -15,6 +16,10 @@ class QDockWidget;
 class QLabel;
 class QProgressBar;
 class QSettings;
+
+namespace constellate::net {
+class LanBrowser;
+}
 
 namespace constellate::ui {
 
@@ -68,6 +73,16 @@ public:
     /// Offers to recover what a session that did not close properly left (at start).
     void offerRecovery();
     Autosaver* autosaver() const { return m_autosaver; }
+    /// What Session > Join… lists: hosted sessions heard on the LAN (UDP port 7878).
+    net::LanBrowser* lanBrowser() const { return m_lan; }
+    /// Session > "Announce Hosted Sessions on the LAN": `remember` keeps the choice for
+    /// later runs (the menu does); --no-announce turns it off for this run only.
+    void setAnnounce(bool on, bool remember);
+    bool announces() const;
+    /// What Session > Host and "Host This Room From Your Copy" start from: the address to
+    /// bind, the data directory and where beacons go (tests: loopback only). The port comes
+    /// from the Host dialog (the last one used), the announce switch from the menu.
+    void setHostDefaults(const EditorSession::HostOptions& options) { m_hostDefaults = options; }
 
     /// The profile as QSettings remembers it (a colour from the user id until one is chosen).
     static Profile loadProfile(QSettings& settings);
@@ -92,6 +107,8 @@ private:
     void runTask(FileTask* task, const QString& title, std::function<void(FileTask&)> done);
     void hostSession();
     void joinSession();
+    /// A guest whose host is gone hosts the room from their copy (the notice's button).
+    void hostFromCopy();
     void addNode();
     void deleteSelection();
     void selectAll();
@@ -125,6 +142,10 @@ private:
     QAction* m_redo = nullptr;
     QAction* m_leave = nullptr;
     QAction* m_copyAddress = nullptr;
+    QAction* m_announce = nullptr;
+    net::LanBrowser* m_lan = nullptr;
+    QString m_lanError; ///< why m_lan does not listen, if it does not
+    EditorSession::HostOptions m_hostDefaults;
     QActionGroup* m_tools = nullptr;
     Autosaver* m_autosaver = nullptr;
     QString m_savePath; ///< where Save writes (a native file), empty: Save asks

@@ -1,8 +1,9 @@
 // Writes the fuzzers' seed corpora: make_fuzz_corpus DIR writes DIR/fuzz_protocol/,
-// DIR/fuzz_transaction/ and DIR/fuzz_snapshot/ (what is checked in under
+// DIR/fuzz_transaction/, DIR/fuzz_snapshot/ and DIR/fuzz_lanbeacon/ (what is checked in under
 // tests/fuzz/corpus/). Valid inputs of every kind, so that fuzzing starts deep.
 
 #include "fuzzsupport.h"
+#include "lanannouncement.h"
 #include "protocolsamples.h"
 
 #include <cctype>
@@ -93,5 +94,29 @@ int main(int argc, char** argv)
     seeded.apply(more.finish(Hlc::make(fuzz::Now - 100, 0)));
     seeded.apply(net::protocol::test::sampleTransaction());
     write(snapshots, "edited", seeded.encodeSnapshot());
+
+    // LAN beacons: a plain one, one with every flag and field at its largest, a leaving one.
+    const std::filesystem::path beacons = root / "fuzz_lanbeacon";
+    net::LanAnnouncement beacon;
+    beacon.hostId = 0x1122334455667788ull;
+    beacon.hostName = "Ann";
+    beacon.room = "lesmis";
+    beacon.port = 7878;
+    beacon.people = 3;
+    beacon.roomId = 0x0102030405060708ull;
+    write(beacons, "plain", net::encodeLanAnnouncement(beacon));
+    net::LanAnnouncement full = beacon;
+    full.secure = full.keyNeeded = true;
+    full.hostName = "Zo\xc3\xab " + std::string(59, 'h');
+    full.room = std::string(128, 'r');
+    full.port = 65535;
+    full.people = 65535;
+    full.intervalMs = net::LanAnnouncement::MaxIntervalMs;
+    full.continues = 0x8877665544332211ull;
+    write(beacons, "full", net::encodeLanAnnouncement(full));
+    net::LanAnnouncement leaving = beacon;
+    leaving.leaving = true;
+    leaving.intervalMs = net::LanAnnouncement::MinIntervalMs;
+    write(beacons, "leaving", net::encodeLanAnnouncement(leaving));
     return 0;
 }

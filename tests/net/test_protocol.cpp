@@ -403,6 +403,14 @@ TEST(Protocol, EachDecoderChecksItsFields)
     }
     expectRefused<Ack>(body(Ack {1, 0, 1}, down), down, "counter 0");
     expectRefused<Ack>(body(Ack {0, 1, 1}, down), down, "replica id 0");
+    {
+        // Sequence 0: held since the room's first state (a room made from a copy).
+        Ack held;
+        DecodeError error;
+        ASSERT_TRUE(decodeBody(body(Ack {7, 3, 0}, down), down, held, &error)) << error.message;
+        EXPECT_EQ(held.seq, 0u);
+        EXPECT_EQ(held.counter, 3u);
+    }
     expectRefused<UserJoined>(body(UserJoined {0, 1, 1, "x", 0, Role::Editor, false}, down), down, "peer index 0");
     expectRefused<UserJoined>(body(UserJoined {70000, 1, 1, "x", 0, Role::Editor, false}, down), down,
                               "peer index 70000");

@@ -274,6 +274,40 @@ TEST_F(RoomStoreTest, EpochIsKeptAndNewForANewStore)
     EXPECT_NE(store->epoch(), epoch);
 }
 
+TEST_F(RoomStoreTest, ARoomCreatedFromASnapshotStartsAsItAndItsLogContinuesAfterIt)
+{
+    // A replica's copy (a host handover): every operation with its ids and stamps.
+    EditSession session(7);
+    for (int i = 0; i < 30; ++i)
+        session.step();
+    const std::string copy = session.document().encodeSnapshot();
+    QString error;
+    auto store = RoomStore::create(dataDir(), QStringLiteral("copy"), 42, &error, copy);
+    ASSERT_TRUE(store) << error.toStdString();
+    EXPECT_EQ(store->committedSeq(), 0u);
+    EXPECT_TRUE(allOps(*store).empty());
+    EXPECT_EQ(loadHash(*store), session.document().canonicalHash());
+    EXPECT_EQ(store->role(42), RoomRole::Owner);
+
+    // New transactions are numbered from 1, after the first state, and load on top of it.
+    const Transaction more = session.step();
+    EXPECT_EQ(append(*store, more).seq, 1u);
+    EXPECT_EQ(commit(*store), 1u);
+    store = reopen(QStringLiteral("copy"));
+    ASSERT_TRUE(store);
+    RoomSequence seq = 0;
+    EXPECT_EQ(loadHash(*store, &seq), session.document().canonicalHash());
+    EXPECT_EQ(seq, 1u);
+
+    // A snapshot that does not load makes no room at all.
+    std::string damaged = copy;
+    damaged.resize(damaged.size() / 2);
+    EXPECT_FALSE(RoomStore::create(dataDir(), QStringLiteral("damaged"), 42, &error, damaged));
+    EXPECT_TRUE(error.contains(QLatin1String("initial snapshot does not load"))) << error.toStdString();
+    EXPECT_FALSE(RoomStore::roomExists(dataDir(), QStringLiteral("damaged")));
+    EXPECT_TRUE(QDir(RoomStore::roomsDir(dataDir())).entryList({QStringLiteral("damaged*")}, QDir::Files).isEmpty());
+}
+
 // ---- the log ------------------------------------------------------------------------------------
 
 TEST_F(RoomStoreTest, AppendCommitReopenContinuesWithoutLossOrDuplicates)

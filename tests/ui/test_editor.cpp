@@ -11,6 +11,8 @@
 #include "editorsession.h"
 #include "editortestsupport.h"
 #include "graphview.h"
+#include "joindialog.h"
+#include "lanbrowser.h"
 #include "mainwindow.h"
 #include "noticebar.h"
 #include "peoplepanel.h"
@@ -35,6 +37,7 @@
 #include <QTest>
 #include <QTemporaryDir>
 #include <QThread>
+#include <QTreeWidget>
 
 #include <gtest/gtest.h>
 
@@ -117,6 +120,7 @@ protected:
         ASSERT_TRUE(m_data.isValid());
         host = std::make_unique<EditorSession>(Profile {0x1001, QStringLiteral("host"), 0x2ca02cff});
         hostWindow = std::make_unique<MainWindow>(*host);
+        quiet(*hostWindow);
         hostWindow->resize(1000, 700);
         hostWindow->show();
         EditorSession::HostOptions options;
@@ -131,6 +135,7 @@ protected:
 
         guest = std::make_unique<EditorSession>(Profile {0x2002, QStringLiteral("guest"), 0xff00ffff});
         guestWindow = std::make_unique<MainWindow>(*guest);
+        quiet(*guestWindow);
         guestWindow->resize(1000, 700);
         guestWindow->show();
         ASSERT_TRUE(guest->join(roomUrl(), QString(), &error)) << error.toStdString();
@@ -157,6 +162,28 @@ protected:
     }
 
     QUrl roomUrl() const { return QUrl(QStringLiteral("ws://127.0.0.1:%1/rooms/lesmis").arg(host->hostedPort())); }
+
+    /// Nothing a test window hosts goes beyond this machine: it binds loopback, and it
+    /// announces nothing unless a test turns it on and points its beacon at loopback.
+    void quiet(MainWindow& window)
+    {
+        window.setAnnounce(false, false);
+        EditorSession::HostOptions o;
+        o.bind = QHostAddress::LocalHost;
+        o.dataDir = m_data.path() + QStringLiteral("/window-%1").arg(++m_windows);
+        o.beacon.targets = {QHostAddress::LocalHost};
+        o.beacon.port = 9; // discard: nobody listens unless a test says where
+        window.setHostDefaults(o);
+    }
+    /// Moves a window's LAN browser to loopback, on a port the system picks; returns it.
+    static quint16 listenOnLoopback(MainWindow& window)
+    {
+        window.lanBrowser()->setOptions(net::LanBrowserOptions {0, QHostAddress::LocalHost, 256});
+        QString error;
+        EXPECT_TRUE(window.lanBrowser()->start(&error)) << error.toStdString();
+        return window.lanBrowser()->port();
+    }
+    int m_windows = 0;
 
     QTemporaryDir m_data;
     std::unique_ptr<EditorSession> host;
@@ -884,4 +911,131 @@ TEST_F(EditorTest, SomeoneInVrShowsAsAHeadAndARedLeftAndBlueRightHand)
         return people->lines().join(QLatin1Char('\n')).contains(QStringLiteral("visor · editor · online · in VR"));
     })) << people->lines().join(QLatin1Char('\n')).toStdString();
     vr.stop();
+}
+
+TEST_F(EditorTest, JoinListsTheSessionsHeardOnTheLanAndADoubleClickJoins)
+{
+    const quint16 port = listenOnLoopback(*guestWindow);
+    // A third editor hosts what it has open, announced to the guest window's port alone.
+    EditorSession ann(Profile {0x3003, QStringLiteral("ann"), 0});
+    ann.addNode(Vec3 {0, 0, 0}, "the only node");
+    EditorSession::HostOptions o;
+    o.port = 0;
+    o.bind = QHostAddress::LocalHost;
+    o.dataDir = m_data.path() + QStringLiteral("/ann");
+    o.announce = true;
+    o.beacon.targets = {QHostAddress::LocalHost};
+    o.beacon.port = port;
+    o.beacon.intervalMs = 200;
+    QString error;
+    ASSERT_TRUE(ann.host(QString(), o, &error)) << error.toStdString();
+    ASSERT_TRUE(waitFor([&] { return !guestWindow->lanBrowser()->sessions().empty(); }));
+
+    // Session > Join… (Ctrl+J): the dialog lists it; a double-click on it joins.
+    QStringList row;
+    QTimer driver;
+    QObject::connect(&driver, &QTimer::timeout, [&] {
+        auto* dialog = qobject_cast<JoinDialog*>(QApplication::activeModalWidget());
+        if (!dialog || !row.isEmpty())
+            return;
+        QTreeWidget* list = dialog->sessionList();
+        const QList<QTreeWidgetItem*> found = list->findItems(QStringLiteral("ann"), Qt::MatchExactly);
+        if (found.isEmpty())
+            return;
+        for (int c = 0; c < list->columnCount(); ++c)
+            row << found.front()->text(c);
+        // A double click as the window system delivers it: press, release, double click, release.
+        const QPoint at = list->visualItemRect(found.front()).center();
+        QWidget* viewport = list->viewport();
+        mouse(viewport, QEvent::MouseButtonPress, at, Qt::LeftButton, Qt::LeftButton);
+        mouse(viewport, QEvent::MouseButtonRelease, at, Qt::LeftButton, Qt::NoButton);
+        mouse(viewport, QEvent::MouseButtonDblClick, at, Qt::LeftButton, Qt::LeftButton);
+        mouse(viewport, QEvent::MouseButtonRelease, at, Qt::LeftButton, Qt::NoButton);
+        if (QApplication::activeModalWidget() == dialog) // not accepted: fail rather than hang
+            dialog->reject();
+    });
+    driver.start(50);
+    key(guestWindow->view(), Qt::Key_J, Qt::ControlModifier);
+    driver.stop();
+    EXPECT_EQ(row, (QStringList {QStringLiteral("ann"), QStringLiteral("untitled"), QStringLiteral("1"), QString(),
+                                 QStringLiteral("127.0.0.1:%1").arg(ann.hostedPort())}));
+    ASSERT_TRUE(waitFor([&] {
+        return guest->client() && guest->client()->state() == net::SyncClient::State::Online
+            && guest->document().count(EntityKind::Node) == 1u;
+    })) << guest->statusText().toStdString();
+    EXPECT_EQ(guest->roomUrl(), QUrl(QStringLiteral("ws://127.0.0.1:%1/rooms/untitled").arg(ann.hostedPort())));
+    EXPECT_EQ(guest->document().canonicalHash(), ann.document().canonicalHash());
+    // The beacon follows: two people now.
+    ASSERT_TRUE(waitFor([&] {
+        const auto& sessions = guestWindow->lanBrowser()->sessions();
+        return !sessions.empty() && sessions.front().announcement.people == 2u;
+    }));
+}
+
+TEST_F(EditorTest, WhenTheHostQuitsAGuestHostsFromItsCopyAndTheOtherFollowsWithTheirs)
+{
+    // A second guest, in a window of its own.
+    EditorSession cal(Profile {0x3003, QStringLiteral("cal"), 0x00ffffff});
+    MainWindow calWindow(cal);
+    quiet(calWindow);
+    calWindow.resize(800, 600);
+    calWindow.show();
+    const quint16 calPort = listenOnLoopback(calWindow);
+    QString error;
+    ASSERT_TRUE(cal.join(roomUrl(), QString(), &error)) << error.toStdString();
+    ASSERT_TRUE(waitFor([&] { return cal.client()->state() == net::SyncClient::State::Online
+                                  && cal.document().count(EntityKind::Node) == 77u; }));
+    // The guest announces what it hosts, to the second guest's window alone.
+    EditorSession::HostOptions defaults;
+    defaults.bind = QHostAddress::LocalHost;
+    defaults.dataDir = m_data.path() + QStringLiteral("/guest-hosts");
+    defaults.beacon.targets = {QHostAddress::LocalHost};
+    defaults.beacon.port = calPort;
+    defaults.beacon.intervalMs = 200;
+    guestWindow->setHostDefaults(defaults);
+    guestWindow->setAnnounce(true, false);
+
+    const EntityId byHost = host->addNode(Vec3 {1, 1, 1}, "by host");
+    ASSERT_TRUE(waitFor([&] { return host->client()->pendingCount() == 0 && guest->document().isVisible(byHost)
+                                  && cal.document().isVisible(byHost); }));
+
+    // The host quits.
+    hostWindow->close();
+    NoticeBar* guestNotices = guestWindow->noticeBar();
+    ASSERT_TRUE(waitFor([&] { return guestNotices->isVisible() && guestNotices->offerButton()->isVisible(); }))
+        << guestNotices->text().toStdString();
+    EXPECT_TRUE(guestNotices->text().contains(QLatin1String("Lost the host of 'lesmis'"))) << guestNotices->text().toStdString();
+    EXPECT_TRUE(guestNotices->offerButton()->text().contains(QLatin1String("Host This Room From Your Copy")));
+
+    // Both go on editing their copies.
+    const EntityId byGuest = guest->addNode(Vec3 {2, 2, 2}, "guest offline");
+    const EntityId byCal = cal.addNode(Vec3 {3, 3, 3}, "cal offline");
+    guest->deleteEntities({byHost});
+
+    // The guest hosts from its copy; the other is offered its session.
+    guestNotices->offerButton()->click();
+    ASSERT_TRUE(guest->isHosting());
+    NoticeBar* calNotices = calWindow.noticeBar();
+    ASSERT_TRUE(waitFor([&] {
+        return calNotices->isVisible() && calNotices->offerButton()->isVisible()
+            && calNotices->offerButton()->text().contains(QLatin1String("Join guest"));
+    })) << calNotices->text().toStdString();
+    EXPECT_TRUE(calNotices->text().contains(QLatin1String("guest hosts 'lesmis' from their copy")))
+        << calNotices->text().toStdString();
+    calNotices->offerButton()->click();
+
+    ASSERT_TRUE(waitFor([&] {
+        return cal.client()->state() == net::SyncClient::State::Online && cal.client()->pendingCount() == 0
+            && guest->client()->pendingCount() == 0
+            && cal.document().canonicalHash() == guest->document().canonicalHash();
+    })) << cal.statusText().toStdString() << " / " << guest->statusText().toStdString();
+    for (const EditorSession* s : {guest.get(), &cal}) {
+        EXPECT_TRUE(s->document().isVisible(byGuest));
+        EXPECT_TRUE(s->document().isVisible(byCal));
+        EXPECT_FALSE(s->document().isVisible(byHost));
+        EXPECT_EQ(s->document().count(EntityKind::Node), 77u + 2);
+    }
+    // The second guest's view draws what merged.
+    ASSERT_TRUE(waitFor([&] { return calWindow.view()->scene().nodes().size() == 79u; }));
+    EXPECT_FALSE(calNotices->offerButton()->isVisible());
 }
