@@ -3,9 +3,44 @@
 #include <QOffscreenSurface>
 #include <QOpenGLContext>
 #include <QOpenGLFramebufferObject>
+#include <QOpenGLFunctions>
 #include <QSurfaceFormat>
 
+#include <cctype>
+
 namespace constellate::render {
+
+std::string openGlRendererName()
+{
+    QSurfaceFormat format;
+    format.setRenderableType(QSurfaceFormat::OpenGL);
+    format.setVersion(3, 3);
+    format.setProfile(QSurfaceFormat::CoreProfile);
+    QOpenGLContext context;
+    context.setFormat(format);
+    if (!context.create())
+        return {};
+    QOffscreenSurface surface;
+    surface.setFormat(context.format());
+    surface.create();
+    if (!surface.isValid() || !context.makeCurrent(&surface))
+        return {};
+    const auto* name = reinterpret_cast<const char*>(context.functions()->glGetString(GL_RENDERER));
+    std::string result = name ? name : "";
+    context.doneCurrent();
+    return result;
+}
+
+bool isSoftwareRenderer(const std::string& rendererName)
+{
+    std::string lower = rendererName;
+    for (char& c : lower)
+        c = char(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* soft : {"llvmpipe", "softpipe", "swrast", "software", "gdi generic", "swiftshader"})
+        if (lower.find(soft) != std::string::npos)
+            return true;
+    return false;
+}
 
 OffscreenTarget::OffscreenTarget() = default;
 

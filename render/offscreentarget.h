@@ -44,4 +44,12 @@ private:
     std::string m_error;
 };
 
+/// GL_RENDERER of a 3.3 core context made for the asking ("llvmpipe (LLVM 15.0.6, 256
+/// bits)", "AMD Radeon ..."), or empty when there is none. Needs a QGuiApplication; call on
+/// its thread. Costs a context's creation: ask once.
+std::string openGlRendererName();
+/// True for a renderer that runs on the CPU (Mesa's llvmpipe, softpipe, swrast; Microsoft's
+/// GDI Generic; SwiftShader): multisampling costs it about as much as the frame itself.
+bool isSoftwareRenderer(const std::string& rendererName);
+
 } // namespace constellate::render

@@ -2,6 +2,7 @@
 
 #include "editorsession.h"
 #include "remotepresence.h"
+#include "offscreentarget.h"
 #include "scenerenderer.h"
 
 #include <QKeyEvent>
@@ -10,6 +11,7 @@
 #include <QPainter>
 #include <QPolygon>
 #include <QPointer>
+#include <QSettings>
 #include <QTimer>
 #include <QWheelEvent>
 
@@ -63,13 +65,24 @@ std::optional<glm::vec3> intersectPlane(const render::Ray& ray, glm::vec3 point,
 
 } // namespace
 
+int GraphView::multisampleSamples()
+{
+    // Smooth edges cost a CPU renderer (Mesa's llvmpipe) about as much as the frame itself:
+    // off there unless asked for (View > Smooth Edges, remembered); on with a GPU.
+    const QVariant chosen = QSettings().value(QStringLiteral("view/antialiasing"));
+    if (chosen.isValid())
+        return chosen.toBool() ? 4 : 0;
+    static const bool software = render::isSoftwareRenderer(render::openGlRendererName());
+    return software ? 0 : 4;
+}
+
 GraphView::GraphView(EditorSession& session, QWidget* parent) : QOpenGLWidget(parent), m_session(session)
 {
     QSurfaceFormat format;
     format.setVersion(3, 3);
     format.setProfile(QSurfaceFormat::CoreProfile);
     format.setDepthBufferSize(24);
-    format.setSamples(4);
+    format.setSamples(multisampleSamples());
     setFormat(format);
     setFocusPolicy(Qt::StrongFocus);
     setMouseTracking(true); // hover and the cursor others see

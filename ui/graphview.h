@@ -96,6 +96,10 @@ public:
     /// undo step per nudge.
     void nudgeSelection(QPoint pixels);
 
+    /// Multisampling of new views: 4 with a GPU, none with a CPU renderer (llvmpipe), unless
+    /// the setting "view/antialiasing" says otherwise (View > Smooth Edges).
+    static int multisampleSamples();
+
     /// Node labels on or off (nameplates always show).
     void setLabelsShown(bool on);
     bool labelsShown() const { return m_labelsShown; }

@@ -412,6 +412,15 @@ void MainWindow::buildMenus()
         m_view->setAnnotationsShown(on);
         QSettings().setValue(QStringLiteral("view/annotations"), on);
     });
+    QAction* smooth = viewMenu->addAction(tr("&Smooth Edges"));
+    smooth->setCheckable(true);
+    smooth->setChecked(GraphView::multisampleSamples() > 0);
+    smooth->setToolTip(tr("Antialiasing (multisampling): off by default with a software renderer, where it "
+                          "halves the frame rate. Takes effect in the next window."));
+    connect(smooth, &QAction::toggled, this, [this](bool on) {
+        QSettings().setValue(QStringLiteral("view/antialiasing"), on);
+        statusBar()->showMessage(tr("Smooth edges %1 from the next start").arg(on ? tr("on") : tr("off")), 5000);
+    });
     QAction* fly = viewMenu->addAction(tr("F&ly Mode"));
     fly->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F));
     fly->setCheckable(true);

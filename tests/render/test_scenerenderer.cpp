@@ -444,3 +444,19 @@ TEST_F(OverlayTest, AnOverrideMovesTheNodesPixelsWithoutTouchingTheDocument)
     EXPECT_TRUE(isRedish(at(image, pixelOf({-4, 0, 0}))));
     EXPECT_TRUE(isBackground(at(image, pixelOf({4, 4, 0}))));
 }
+
+TEST(OpenGlRenderer, IsNamedAndSoftwareRenderersAreToldApart)
+{
+    const std::string name = openGlRendererName();
+    ASSERT_FALSE(name.empty()) << "no OpenGL 3.3 core context";
+    // Under Xvfb there is no GPU: Mesa's llvmpipe draws, and multisampling is left off.
+    if (name.find("llvmpipe") != std::string::npos) {
+        EXPECT_TRUE(isSoftwareRenderer(name));
+    }
+    EXPECT_TRUE(isSoftwareRenderer("llvmpipe (LLVM 15.0.6, 256 bits)"));
+    EXPECT_TRUE(isSoftwareRenderer("Software Rasterizer"));
+    EXPECT_TRUE(isSoftwareRenderer("GDI Generic"));
+    EXPECT_FALSE(isSoftwareRenderer("AMD Radeon RX 7900 XTX (radeonsi, navi31, LLVM 15.0.7, DRM 3.54)"));
+    EXPECT_FALSE(isSoftwareRenderer("NVIDIA GeForce RTX 4070/PCIe/SSE2"));
+    EXPECT_FALSE(isSoftwareRenderer("Mesa Intel(R) UHD Graphics 620 (KBL GT2)"));
+}
