@@ -3,12 +3,17 @@
 //   constellate [FILE]                    open FILE alone
 //   constellate --host [FILE] [--port N]  host FILE as a room (the server runs inside)
 //   constellate --join ws://HOST:PORT/rooms/NAME [--key KEY]
+//   constellate --xr-info                 the OpenXR runtime and headset, or why VR is not available
 
 #include "autosaver.h"
 #include "editorsession.h"
 #include "identity.h"
 #include "mainwindow.h"
 #include "stopsignals.h"
+
+#ifdef CONSTELLATE_HAVE_XR
+#include "runtimeinfo.h"
+#endif
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -25,18 +30,38 @@ using namespace constellate;
 
 namespace {
 
-/// --help and --version need no display: answered by a QCoreApplication before the
-/// QApplication (which cannot start without one) is made.
-bool asksForHelpOrVersion(int argc, char** argv)
+/// --help, --version and --xr-info need no display: answered by a QCoreApplication before
+/// the QApplication (which cannot start without one) is made.
+bool needsNoDisplay(int argc, char** argv)
 {
     for (int i = 1; i < argc; ++i) {
         const std::string_view a(argv[i]);
         if (a == "--") // what follows are file names
             return false;
-        if (a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version")
+        if (a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version" || a == "--xr-info")
             return true;
     }
     return false;
+}
+
+/// --xr-info: the active OpenXR runtime, its headset, extensions and view configuration;
+/// exit status 0 when VR can start, else 1 with the exact reason.
+int printXrInfo()
+{
+#ifdef CONSTELLATE_HAVE_XR
+    const xr::RuntimeInfo info = xr::RuntimeInfo::probe();
+    std::fputs(info.text().c_str(), stdout);
+    std::fflush(stdout);
+    if (!info.ready) {
+        std::fprintf(stderr, "constellate: VR is not available: %s\n", info.failure.text().c_str());
+        return 1;
+    }
+    return 0;
+#else
+    std::fprintf(stderr, "constellate: VR is not available: this build has no OpenXR support (it was configured "
+                         "with CONSTELLATE_BUILD_XR=OFF or without the OpenXR loader)\n");
+    return 1;
+#endif
 }
 
 void setIdentity()
@@ -51,7 +76,7 @@ void setIdentity()
 int main(int argc, char** argv)
 {
     std::unique_ptr<QCoreApplication> app;
-    if (asksForHelpOrVersion(argc, argv)) {
+    if (needsNoDisplay(argc, argv)) {
         app = std::make_unique<QCoreApplication>(argc, argv);
     } else {
         // Without a display Qt aborts with a plugin message that sends people astray.
@@ -82,7 +107,10 @@ int main(int argc, char** argv)
     const QCommandLineOption key(QStringLiteral("key"), QStringLiteral("The room's access key."), QStringLiteral("KEY"));
     const QCommandLineOption name(QStringLiteral("name"), QStringLiteral("Your name in the room (default: the one you chose, else $USER)."),
                                   QStringLiteral("NAME"));
-    parser.addOptions({host, port, bind, dataDir, join, key, name});
+    const QCommandLineOption xrInfo(QStringLiteral("xr-info"),
+                                    QStringLiteral("Describe the OpenXR runtime and headset, or say why VR is not "
+                                                   "available, and exit (no display needed)."));
+    parser.addOptions({host, port, bind, dataDir, join, key, name, xrInfo});
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("A graph file to open (or to host)."));
     auto usage = [](const QString& text) {
         std::fprintf(stderr, "constellate: %s (try --help)\n", qPrintable(text));
@@ -94,6 +122,8 @@ int main(int argc, char** argv)
         parser.showHelp(0);
     if (parser.isSet(version))
         parser.showVersion();
+    if (parser.isSet(xrInfo))
+        return printXrInfo();
     const QStringList files = parser.positionalArguments();
     if (files.size() > 1)
         return usage(QStringLiteral("one FILE at most"));
