@@ -5,6 +5,9 @@
 // and the record the runtime writes, all in a temporary directory.
 
 #include <QByteArray>
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QThread>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -13,12 +16,29 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
 #include <vector>
 
 namespace constellate::xr::test {
+
+/// Spins the event loop until `done()` or `timeoutMs` passed; returns done(). A deadline
+/// that fails the test, never a timing assertion.
+inline bool waitFor(const std::function<bool()>& done, int timeoutMs = 30'000)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!done()) {
+        if (t.elapsed() > timeoutMs)
+            return false;
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+        if (!done())
+            QThread::usleep(500);
+    }
+    return true;
+}
 
 /// One line of the runtime's record: "event key=value key=value ...".
 struct RecordLine {

@@ -4,6 +4,11 @@
 
 namespace constellate::xrtest {
 
+std::optional<XrPosef> actionSpaceInStage(const RtSpace&, XrTime)
+{
+    return std::nullopt;
+}
+
 PFN_xrVoidFunction inputFunction(const char*)
 {
     return nullptr;

@@ -124,7 +124,7 @@ void Runtime::restart()
     world = World {};
     frames = 0;
     lastPredicted = 0;
-    scriptPath.clear();
+    scriptPath.clear(); // read again, from where the last instance left it (see pumpScript)
     scriptOffset = 0;
     scriptPartial.clear();
     scriptPending.clear();
@@ -448,6 +448,11 @@ void pumpScript()
         if (!path || !*path)
             return;
         rt.scriptPath = path;
+        // How far earlier instances read it: the loader may unload this library between
+        // instances, so it is kept beside the script, not in memory. A second session in
+        // one test goes on where the first stopped.
+        std::ifstream offset(rt.scriptPath + ".offset");
+        offset >> rt.scriptOffset;
     }
     std::ifstream in(rt.scriptPath, std::ios::binary);
     if (in) {
@@ -455,6 +460,8 @@ void pumpScript()
         std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         rt.scriptOffset += chunk.size();
         rt.scriptPartial += chunk;
+        if (!chunk.empty())
+            std::ofstream(rt.scriptPath + ".offset", std::ios::trunc) << rt.scriptOffset;
         std::size_t end;
         while ((end = rt.scriptPartial.find('\n')) != std::string::npos) {
             std::string line = rt.scriptPartial.substr(0, end);

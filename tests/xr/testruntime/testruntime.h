@@ -206,7 +206,8 @@ XrPath pathOf(const std::string& text); ///< interns it
 
 /// The pose of a space in STAGE at `time`; nullopt when untracked.
 std::optional<XrPosef> spaceInStage(const RtSpace& space, XrTime time);
-std::optional<XrPosef> controllerPose(int hand, bool aim, XrTime time);
+/// An action space's pose in STAGE: the pose its action is bound to (input.cpp).
+std::optional<XrPosef> actionSpaceInStage(const RtSpace& space, XrTime time);
 
 // entry points, by group (instance.cpp, session.cpp, input.cpp)
 PFN_xrVoidFunction instanceFunction(const char* name);
