@@ -22,6 +22,7 @@ class FileTask;
 class NoticeBar;
 class PeoplePanel;
 class PropertiesPanel;
+class VrMode;
 struct Profile;
 
 /// The editor's window: the 3D view of the session's document with a notice bar over it,
@@ -39,6 +40,8 @@ public:
     PropertiesPanel* propertiesPanel() const { return m_properties; }
     PeoplePanel* peoplePanel() const { return m_people; }
     NoticeBar* noticeBar() const { return m_notices; }
+    /// View > Enter VR (null when built without OpenXR).
+    VrMode* vrMode() const { return m_vr; }
     /// The status bar's text (tests).
     QString statusText() const;
 
@@ -96,6 +99,7 @@ private:
     QAction* m_leave = nullptr;
     QAction* m_copyAddress = nullptr;
     QActionGroup* m_tools = nullptr;
+    VrMode* m_vr = nullptr;
     Autosaver* m_autosaver = nullptr;
     QString m_savePath; ///< where Save writes (a native file), empty: Save asks
     bool m_closing = false;

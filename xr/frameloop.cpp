@@ -92,9 +92,10 @@ std::optional<std::int64_t> pickDepthFormat(const std::vector<std::int64_t>& off
 FrameLoop::FrameLoop(VrShared& shared, VrSessionOptions options, QOffscreenSurface* surface)
     : m_shared(shared), m_options(std::move(options)), m_surface(surface)
 {
-    m_editable = m_options.editable;
+    std::vector<VrEvent> none;
+    m_interaction.setEditable(m_options.editable, none);
     if (m_options.placement) {
-        m_placement = *m_options.placement;
+        m_interaction.setPlacement(*m_options.placement);
         m_placementChosen = true;
     }
 }
@@ -152,6 +153,7 @@ void FrameLoop::run()
                     break;
             }
             pollEvents();
+            publishEvents();
             if (m_done)
                 break;
             if (m_running) {
@@ -308,6 +310,8 @@ bool FrameLoop::setUp(Failure* failure)
 
     if (!createSwapchains(failure))
         return false;
+    if (!m_input.create(*m_instance, m_session, failure))
+        return false;
 
     m_renderer = std::make_unique<render::SceneRenderer>();
     if (!m_renderer->initialize()) {
@@ -371,6 +375,7 @@ bool FrameLoop::createSwapchains(Failure* failure)
 
 void FrameLoop::tearDown()
 {
+    m_input.destroy();
     if (m_context)
         ensureCurrent();
     for (Eye& eye : m_eyes) {
@@ -435,7 +440,10 @@ void FrameLoop::pollEvents()
         case XR_TYPE_EVENT_DATA_INSTANCE_LOSS_PENDING:
             fail(XR_ERROR_INSTANCE_LOST, "xrPollEvent");
             break;
-        default: break; // interaction profile changes are read when needed
+        case XR_TYPE_EVENT_DATA_INTERACTION_PROFILE_CHANGED:
+            m_input.refreshProfiles();
+            break;
+        default: break; // reference space changes, lost events: nothing to do
         }
     }
 }
@@ -511,13 +519,27 @@ bool FrameLoop::frame()
     takeInbox();
     ++m_frames;
 
+    // Everything is located for the time the frame will be shown.
+    const XrTime time = frameState.predictedDisplayTime;
     TrackedPoses poses;
     poses.frame = m_frames;
-    poses.displayTime = frameState.predictedDisplayTime;
-    poses.head = locate(m_viewSpace, frameState.predictedDisplayTime);
+    poses.displayTime = time;
+    poses.head = locate(m_viewSpace, time);
+    const std::array<HandInput, 2> hands =
+        m_input.read(time, m_baseSpace, m_sessionState == XR_SESSION_STATE_FOCUSED);
+    ensureCurrent();
     poses.sampledAtNs = steadyNs();
-    poses.placement = m_placement;
+    VrInteraction::Input input;
+    input.hands = hands;
+    input.head = poses.head;
+    input.seconds = m_lastDisplayTime ? float(double(time - m_lastDisplayTime) / 1e9) : 0.0f;
+    m_lastDisplayTime = time;
+    m_interaction.update(input, m_scene, m_pick, m_events);
+    poses.left = hands[0].grip;
+    poses.right = hands[1].grip;
+    poses.placement = m_interaction.placement();
     poses.stage = m_stage;
+    updateOverlay(hands);
 
     std::array<XrCompositionLayerProjectionView, 2> views {};
     std::array<XrCompositionLayerDepthInfoKHR, 2> depths {};
@@ -569,18 +591,6 @@ bool FrameLoop::renderViews(XrTime time, std::array<XrCompositionLayerProjection
     if (count != 2 || (viewState.viewStateFlags & needed) != needed)
         return false; // nothing to show where the head is not known: submit no layer
 
-    if (m_overlayChanged) {
-        m_renderer->setHighlights(m_overlay.highlights);
-        m_renderer->setAvatars(m_overlay.avatars);
-        m_renderer->setTextItems(m_overlay.textItems);
-        render::LabelHighlights labels;
-        labels.selected = m_overlay.highlights.selected;
-        m_renderer->setLabelHighlights(std::move(labels));
-        render::LabelOptions options = m_renderer->labelOptions();
-        options.nodeLabels = m_overlay.nodeLabels;
-        m_renderer->setLabelOptions(options);
-        m_overlayChanged = false;
-    }
     m_renderer->upload(m_scene);
 
     for (std::size_t i = 0; i < 2; ++i) {
@@ -644,9 +654,9 @@ bool FrameLoop::renderViews(XrTime time, std::array<XrCompositionLayerProjection
             d.minDepth = 0.0f;
             d.maxDepth = 1.0f;
             // The projection's planes in metres of the room (eyeView() has them in graph units).
-            const glm::vec3 eyeInGraph = m_placement.toGraph(toPose(located[i].pose).position);
+            const glm::vec3 eyeInGraph = m_interaction.placement().toGraph(toPose(located[i].pose).position);
             d.nearZ = NearMetres;
-            d.farZ = farPlane(eyeInGraph) / m_placement.scale;
+            d.farZ = farPlane(eyeInGraph) / m_interaction.placement().scale;
             v.next = &d;
         }
     }
@@ -656,15 +666,61 @@ bool FrameLoop::renderViews(XrTime time, std::array<XrCompositionLayerProjection
 float FrameLoop::farPlane(glm::vec3 eye) const
 {
     // Far enough for the whole graph wherever the user stands in it.
-    return std::max(FarMetres * m_placement.scale, glm::distance(eye, m_bounds.center) + 2.0f * m_bounds.radius);
+    return std::max(FarMetres * m_interaction.placement().scale,
+                    glm::distance(eye, m_bounds.center) + 2.0f * m_bounds.radius);
+}
+
+void FrameLoop::updateOverlay(const std::array<HandInput, 2>& hands)
+{
+    // The outlines: the caller's (selections), with this headset's hover (the aim ray).
+    const std::optional<EntityId> hover = m_interaction.hovered();
+    if (m_overlayChanged || hover != m_shownHover) {
+        render::Highlights h = m_overlay.highlights;
+        h.hoveredNode = hover;
+        m_renderer->setHighlights(std::move(h));
+        render::LabelHighlights labels;
+        labels.selected = m_overlay.highlights.selected;
+        labels.hovered = hover.value_or(EntityId {});
+        m_renderer->setLabelHighlights(std::move(labels));
+        m_shownHover = hover;
+    }
+    if (m_overlayChanged) {
+        m_renderer->setTextItems(m_overlay.textItems);
+        render::LabelOptions options = m_renderer->labelOptions();
+        options.nodeLabels = m_overlay.nodeLabels;
+        m_renderer->setLabelOptions(options);
+    }
+    // The others, and this user's own hands where they are (they move every frame).
+    const bool ownHands = hands[0].grip || hands[1].grip;
+    if (m_overlayChanged || ownHands || m_ownHandsShown) {
+        std::vector<render::Avatar> avatars = m_overlay.avatars;
+        if (ownHands) {
+            const Placement& p = m_interaction.placement();
+            render::Avatar self;
+            auto place = [&](const Pose& room) {
+                const Pose g = p.toGraph(room);
+                return render::Avatar::Pose {g.position, g.orientation};
+            };
+            if (hands[0].grip)
+                self.leftHand = place(*hands[0].grip);
+            if (hands[1].grip)
+                self.rightHand = place(*hands[1].grip);
+            self.scale = p.scale;
+            avatars.push_back(std::move(self));
+        }
+        m_renderer->setAvatars(std::move(avatars));
+        m_ownHandsShown = ownHands;
+    }
+    m_overlayChanged = false;
 }
 
 render::View FrameLoop::eyeView(const XrView& view) const
 {
     // The view is rigid, in graph units: the eyes' distance scales with the graph (a giant
     // looking at a small graph, or an ant in a large one), as the projection's planes do.
-    const Pose eye = m_placement.toGraph(toPose(view.pose));
-    const float near = NearMetres * m_placement.scale;
+    const Placement& placement = m_interaction.placement();
+    const Pose eye = placement.toGraph(toPose(view.pose));
+    const float near = NearMetres * placement.scale;
     const float far = farPlane(eye.position);
     render::View v;
     v.view = glm::inverse(eye.matrix());
@@ -683,10 +739,22 @@ void FrameLoop::publishState(VrState state)
     m_shared.notify();
 }
 
+void FrameLoop::publishEvents()
+{
+    if (m_events.empty())
+        return;
+    std::lock_guard lock(m_shared.mutex);
+    m_shared.events.insert(m_shared.events.end(), m_events.begin(), m_events.end());
+    m_events.clear();
+    m_shared.notify();
+}
+
 void FrameLoop::publishFrame(const TrackedPoses& poses, const FrameTiming& timing)
 {
     std::vector<std::string> messages = m_instance->takeMessages();
     std::lock_guard lock(m_shared.mutex);
+    m_shared.events.insert(m_shared.events.end(), m_events.begin(), m_events.end());
+    m_events.clear();
     m_shared.poses = poses;
     m_shared.posesChanged = true;
     m_shared.timings.push_back(timing);
@@ -705,14 +773,16 @@ void FrameLoop::replaceScene(render::RenderScene scene)
     m_scene.markAllChanged(); // a new scene for this renderer: all of it goes up
     m_bounds = m_scene.bounds();
     if (!m_placementChosen) {
-        m_placement = Placement::facing(m_bounds);
+        m_interaction.setPlacement(Placement::facing(m_bounds));
         m_placementChosen = true;
     }
+    m_interaction.sceneChanged(m_scene, m_events);
 }
 
 void FrameLoop::movePositions(const std::vector<std::pair<EntityId, glm::vec3>>& positions)
 {
     m_scene.overridePositions(positions);
+    m_interaction.sceneChanged(m_scene, m_events); // what a hand holds stays in the hand
 }
 
 void FrameLoop::setOverlay(VrOverlay overlay)
@@ -723,12 +793,12 @@ void FrameLoop::setOverlay(VrOverlay overlay)
 
 void FrameLoop::setEditable(bool editable)
 {
-    m_editable = editable;
+    m_interaction.setEditable(editable, m_events);
 }
 
 void FrameLoop::setPlacement(const Placement& placement)
 {
-    m_placement = placement;
+    m_interaction.setPlacement(placement);
     m_placementChosen = true;
 }
 

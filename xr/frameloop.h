@@ -4,7 +4,10 @@
 #include "instance.h"
 #include "renderscene.h"
 #include "scenerenderer.h"
+#include "pickgrid.h"
 #include "swapchain.h"
+#include "vrinput.h"
+#include "vrinteraction.h"
 #include "vrsession.h"
 #include "vrtypes.h"
 
@@ -71,6 +74,8 @@ private:
     float farPlane(glm::vec3 eye) const;
     void publishState(VrState state);
     void publishFrame(const TrackedPoses& poses, const FrameTiming& timing);
+    void publishEvents();
+    void updateOverlay(const std::array<HandInput, 2>& hands);
     void fail(XrResult result, const char* call);
     void ensureCurrent();
 
@@ -104,9 +109,15 @@ private:
     render::Sphere m_bounds;
     VrOverlay m_overlay;
     bool m_overlayChanged = true;
-    bool m_editable = true;
-    Placement m_placement;
+    std::optional<EntityId> m_shownHover;
+    bool m_ownHandsShown = false;
     bool m_placementChosen = false;
+
+    VrInput m_input;
+    VrInteraction m_interaction;
+    render::PickGrid m_pick;
+    XrTime m_lastDisplayTime = 0;
+    std::vector<VrEvent> m_events; ///< not yet handed to the caller
 };
 
 } // namespace constellate::xr

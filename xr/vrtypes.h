@@ -68,6 +68,19 @@ struct TrackedPoses {
     bool stage = true;             ///< false: located in LOCAL (no stage)
 };
 
+/// What one hand does in a frame, in the room (metres): a controller's, or a tracked hand's
+/// (XR_EXT_hand_tracking) where the controller is not tracked.
+struct HandInput {
+    std::optional<Pose> grip; ///< where the hand holds: grabs, and the hand others see
+    std::optional<Pose> aim;  ///< where it points: the selection ray (along -z)
+    float squeeze = 0.0f;     ///< 0..1; a pinch is 0 or 1
+    float trigger = 0.0f;     ///< 0..1
+    glm::vec2 thumbstick {0.0f};
+    bool primary = false;     ///< A (right hand) or X (left)
+    bool secondary = false;   ///< B (right hand) or Y (left)
+    bool trackedHand = false; ///< from hand tracking, not a controller
+};
+
 /// A VR session as its caller sees it: Off, then Starting (instance, system, session being
 /// made on the XR thread), then OpenXR's session states, and Ending while it is torn down.
 enum class VrState { Off, Starting, Idle, Ready, Synchronized, Visible, Focused, Stopping, Ending };

@@ -116,6 +116,22 @@ XrResult XRAPI_CALL destroyInstance(XrInstance handle)
         return XR_ERROR_HANDLE_INVALID;
     if (instance->session)
         record("destroyInstance error=session-alive");
+    Runtime& rt = runtime();
+    for (auto it = rt.actionSets.begin(); it != rt.actionSets.end();) {
+        RtActionSet* set = *it++;
+        if (set->instance != instance)
+            continue;
+        record("destroyInstance error=action-set-alive name=" + set->name);
+        for (auto a = rt.actions.begin(); a != rt.actions.end();) {
+            RtAction* action = *a++;
+            if (action->set == set) {
+                rt.actions.erase(action);
+                delete action;
+            }
+        }
+        rt.actionSets.erase(set);
+        delete set;
+    }
     runtime().instances.erase(instance);
     delete instance;
     record("destroyInstance");
