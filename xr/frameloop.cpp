@@ -401,9 +401,9 @@ void FrameLoop::tearDown()
     if (m_context) {
         ensureCurrent();
         m_renderer.reset(); // its GL objects go while their context is current
+        m_gl.reset();       // before the context: it holds the context's function tables
         m_context->doneCurrent();
         m_context.reset();
-        m_gl.reset();
     }
 }
 
@@ -509,6 +509,7 @@ bool FrameLoop::frame()
     }
     const std::int64_t cpuStart = threadCpuNs();
     const std::int64_t wallStart = steadyNs();
+    m_renderCpuNs = 0;
     XrFrameBeginInfo beginInfo {XR_TYPE_FRAME_BEGIN_INFO};
     r = xrBeginFrame(m_session, &beginInfo);
     ensureCurrent();
@@ -565,6 +566,7 @@ bool FrameLoop::frame()
     }
     FrameTiming timing;
     timing.cpuMs = double(threadCpuNs() - cpuStart) / 1e6;
+    timing.renderCpuMs = double(m_renderCpuNs) / 1e6;
     timing.wallMs = double(steadyNs() - wallStart) / 1e6;
     timing.rendered = rendered;
     publishFrame(poses, timing);
@@ -591,7 +593,9 @@ bool FrameLoop::renderViews(XrTime time, std::array<XrCompositionLayerProjection
     if (count != 2 || (viewState.viewStateFlags & needed) != needed)
         return false; // nothing to show where the head is not known: submit no layer
 
+    const std::int64_t uploadStart = threadCpuNs();
     m_renderer->upload(m_scene);
+    m_renderCpuNs += threadCpuNs() - uploadStart;
 
     for (std::size_t i = 0; i < 2; ++i) {
         Eye& eye = m_eyes[i];
@@ -617,8 +621,10 @@ bool FrameLoop::renderViews(XrTime time, std::array<XrCompositionLayerProjection
         if (complete) {
             // sRGB-encoded colours are stored as they are (see pickColorFormat).
             m_gl->glDisable(GL_FRAMEBUFFER_SRGB);
+            const std::int64_t renderStart = threadCpuNs();
             m_renderer->render(eyeView(located[i]),
-                              render::RenderTarget {m_framebuffer, 0, 0, int(eye.width), int(eye.height)});
+                               render::RenderTarget {m_framebuffer, 0, 0, int(eye.width), int(eye.height)});
+            m_renderCpuNs += threadCpuNs() - renderStart;
         }
         m_gl->glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, 0, 0);
         m_gl->glFramebufferTexture2D(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_TEXTURE_2D, 0, 0);

@@ -103,6 +103,7 @@ private:
     bool m_done = false;
     Failure m_failure;        ///< why the session ended, when it failed
     std::uint64_t m_frames = 0;
+    std::int64_t m_renderCpuNs = 0; ///< this frame's CPU time in the renderer
 
     std::unique_ptr<render::SceneRenderer> m_renderer;
     render::RenderScene m_scene;

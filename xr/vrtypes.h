@@ -122,8 +122,9 @@ struct VrOverlay {
 
 /// The XR thread's cost of one frame (from xrWaitFrame's return to xrEndFrame's return).
 struct FrameTiming {
-    double cpuMs = 0;  ///< CPU time of the XR thread (the GPU's and the driver's threads excluded)
-    double wallMs = 0; ///< elapsed time (includes waiting for swapchain images)
+    double cpuMs = 0;       ///< CPU time of the XR thread (the GPU's and the driver's threads excluded)
+    double renderCpuMs = 0; ///< of which in the renderer's upload and draw calls (GL command submission)
+    double wallMs = 0;      ///< elapsed time (includes waiting for swapchain images)
     bool rendered = false;
 };
 
