@@ -2,14 +2,15 @@
 // xr::VrSession with our OpenXR test runtime (tests/xr) through the real Khronos loader,
 // without the validation layer (it would be measured too), under a display (xvfb-run).
 //
-//   bench_xr --server build/app/constellate-server [--graph FILE] [--size WxH] [--seconds N]
+//   bench_xr --server build/app/constellate-server [--graph FILE] [--size WxH] [--seconds N] [--no-labels]
 //
 // 1. CPU per XR frame: the session draws FILE (default: the 10,000-node ba-10k.graphml) in
 //    both eyes at WxH (default 1440x1584) for N seconds (default 10). Per frame, the XR
 //    thread's own CPU time from xrWaitFrame's return to xrEndFrame's return: the wait for
 //    the display is outside it, and so are the GPU and the GL driver's threads (with Mesa's
 //    llvmpipe the rasterizer threads; the vertex work it does in the calling thread is
-//    inside). The part spent in the renderer's upload and draw calls is shown apart.
+//    inside). The part spent in the renderer's upload and draw calls is shown apart;
+//    --no-labels leaves node labels out (their layout is CPU work in those calls).
 // 2. Pose sample -> message -> other client: the head moves at 0.5 m/s; each frame's poses
 //    go to SyncClient::setVrPose as ui/VrMode sends them (at most 60 Hz); a second client
 //    receives VR_PRESENCE through the real server on loopback. Matched by the head's
@@ -24,6 +25,8 @@
 #include "vrsession.h"
 
 #include <QElapsedTimer>
+#include <QEventLoop>
+#include <QTimer>
 #include <QFile>
 #include <QGuiApplication>
 #include <QTemporaryDir>
@@ -63,9 +66,12 @@ bool waitUntil(const std::function<bool()>& done, int timeoutMs)
     return true;
 }
 
+/// Lets the event loop run for `ms` without polling (the XR thread gets the core).
 void spin(int ms)
 {
-    waitUntil([] { return false; }, ms);
+    QEventLoop loop;
+    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+    loop.exec();
 }
 
 struct Stats {
@@ -143,6 +149,7 @@ int main(int argc, char** argv)
     std::string graph = CONSTELLATE_TEST_GRAPHS "/ba-10k.graphml";
     std::string size = "1440x1584";
     int seconds = 10;
+    bool labels = true;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
@@ -154,8 +161,10 @@ int main(int argc, char** argv)
             size = value();
         else if (a == "--seconds")
             seconds = std::atoi(value().c_str());
+        else if (a == "--no-labels")
+            labels = false;
         else {
-            std::fprintf(stderr, "usage: bench_xr --server PATH [--graph FILE] [--size WxH] [--seconds N]\n");
+            std::fprintf(stderr, "usage: bench_xr --server PATH [--graph FILE] [--size WxH] [--seconds N] [--no-labels]\n");
             return 2;
         }
     }
@@ -182,6 +191,9 @@ int main(int argc, char** argv)
         xr::VrSession session;
         if (!runSession(session, doc, {}))
             return 1;
+        xr::VrOverlay overlay;
+        overlay.nodeLabels = labels;
+        session.setOverlay(overlay);
         spin(1000); // the glyph atlas and the first uploads
         const std::size_t skip = session.frameTimings().size();
         spin(seconds * 1000);
@@ -198,9 +210,9 @@ int main(int argc, char** argv)
         rest.push_back(t.cpuMs - t.renderCpuMs);
         wall.push_back(t.wallMs);
     }
-    std::printf("1. XR frames: %s (%zu nodes, %zu edges), %s per eye, %d s: %zu frames drawn (%.1f/s)\n", graph.c_str(),
-                doc.count(EntityKind::Node), doc.count(EntityKind::Edge), size.c_str(), seconds, cpu.size(),
-                double(cpu.size()) / seconds);
+    std::printf("1. XR frames: %s (%zu nodes, %zu edges, labels %s), %s per eye, %d s: %zu frames drawn (%.1f/s)\n",
+                graph.c_str(), doc.count(EntityKind::Node), doc.count(EntityKind::Edge), labels ? "on" : "off",
+                size.c_str(), seconds, cpu.size(), double(cpu.size()) / seconds);
     print("XR thread CPU per frame", stats(cpu));
     print("  of which renderer upload + draw calls", stats(render));
     print("  of which the rest (XR calls, input, scene)", stats(rest));
