@@ -259,6 +259,7 @@ void MainWindow::buildMenus()
     viewMenu->addSeparator();
 #ifdef CONSTELLATE_HAVE_XR
     m_vr = new VrMode(m_session, *m_view, this);
+    m_vr->setLabelsAction(labels);
     viewMenu->addAction(m_vr->toggleAction());
     connect(m_vr, &VrMode::unavailable, this,
             [this](const QString& why) { m_notices->showNotice(tr("VR is not available: %1").arg(why)); });

@@ -246,7 +246,10 @@ void VrMode::onCommand(xr::VrCommand command)
     case xr::VrCommand::Undo: m_session.undo(); break;
     case xr::VrCommand::Redo: m_session.redo(); break;
     case xr::VrCommand::ToggleLabels:
-        m_view.setLabelsShown(!m_view.labelsShown());
+        if (m_labelsAction && m_labelsAction->isCheckable())
+            m_labelsAction->toggle();
+        else
+            m_view.setLabelsShown(!m_view.labelsShown());
         updateOverlay();
         break;
     }

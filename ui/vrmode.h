@@ -46,6 +46,9 @@ public:
     /// Where the room lies in the graph when VR starts (nullopt, the default: the graph in
     /// front of the user). Tests place it exactly.
     void setInitialPlacement(std::optional<xr::Placement> placement) { m_initialPlacement = placement; }
+    /// The window's View > Labels: X in VR toggles it (so its check mark and the setting
+    /// follow); without one, X toggles the view's labels directly.
+    void setLabelsAction(QAction* action) { m_labelsAction = action; }
     /// Why VR last failed (empty: it did not).
     QString lastError() const { return m_lastError; }
 
@@ -71,6 +74,7 @@ private:
     GraphView& m_view;
     xr::VrSession m_vr;
     QAction* m_action = nullptr;
+    QAction* m_labelsAction = nullptr;
     QTimer* m_overlayTimer = nullptr;
     std::optional<xr::Placement> m_initialPlacement;
     QString m_lastError;

@@ -250,3 +250,30 @@ TEST_F(VrModeTest, EnterVrSaysWhyItCannotAndWorksLaterWithoutARestart)
     ASSERT_TRUE(waitFor([&] { return !m_window->vrMode()->isActive(); }));
     EXPECT_TRUE(m_unavailable.isEmpty()) << m_unavailable.toStdString();
 }
+
+TEST_F(VrModeTest, TheFaceButtonsUndoRedoAndToggleLabels)
+{
+    TestRuntime runtime;
+    const EntityId added = m_editor->addNode(Vec3 {5, 5, 5}, "added");
+    ASSERT_TRUE(m_editor->document().isVisible(added));
+    ASSERT_TRUE(enterVr()) << m_unavailable.toStdString();
+
+    runtime.script("button right b 1"); // B: undo
+    ASSERT_TRUE(waitFor([&] { return !m_editor->document().isVisible(added); }));
+    runtime.script("button right b 0\nbutton left y 1"); // Y: redo
+    ASSERT_TRUE(waitFor([&] { return m_editor->document().isVisible(added); }));
+
+    // X: the window's View > Labels, its check mark with it.
+    QAction* labels = nullptr;
+    for (QAction* a : m_window->findChildren<QAction*>())
+        if (a->text() == QStringLiteral("&Labels"))
+            labels = a;
+    ASSERT_NE(labels, nullptr);
+    const bool before = labels->isChecked(); // as the test profile's settings have it
+    runtime.script("button left y 0\nbutton left x 1");
+    ASSERT_TRUE(waitFor([&] { return labels->isChecked() != before; }));
+    EXPECT_EQ(m_window->view()->labelsShown(), !before);
+    runtime.script("button left x 0\nbutton left x 1"); // and back, leaving the setting as it was
+    ASSERT_TRUE(waitFor([&] { return labels->isChecked() == before; }));
+    EXPECT_TRUE(runtime.validationReport().isEmpty()) << runtime.validationReport().toStdString();
+}
