@@ -273,7 +273,11 @@ TEST_F(VrModeTest, TheFaceButtonsUndoRedoAndToggleLabels)
     runtime.script("button left y 0\nbutton left x 1");
     ASSERT_TRUE(waitFor([&] { return labels->isChecked() != before; }));
     EXPECT_EQ(m_window->view()->labelsShown(), !before);
-    runtime.script("button left x 0\nbutton left x 1"); // and back, leaving the setting as it was
+    // And back, leaving the setting as it was: the button let go for a few frames first.
+    runtime.script("button left x 0");
+    const std::size_t frames = runtime.record("endFrame").size();
+    ASSERT_TRUE(waitFor([&] { return runtime.record("endFrame").size() >= frames + 3; }));
+    runtime.script("button left x 1");
     ASSERT_TRUE(waitFor([&] { return labels->isChecked() == before; }));
     EXPECT_TRUE(runtime.validationReport().isEmpty()) << runtime.validationReport().toStdString();
 }
