@@ -154,6 +154,10 @@ void FrameLoop::run()
             }
             pollEvents();
             publishEvents();
+            // Asked to exit and the session has ended: done, even if the runtime never says
+            // EXITING.
+            if (m_exitSent && !m_running && m_sessionState == XR_SESSION_STATE_IDLE)
+                m_done = true;
             if (m_done)
                 break;
             if (m_running) {
@@ -167,13 +171,15 @@ void FrameLoop::run()
         m_failure = failure;
     }
     tearDown();
+    std::vector<std::string> messages;
+    if (m_instance)
+        messages = m_instance->takeMessages();
+    m_instance.reset(); // xrDestroyInstance, outside the lock the caller's thread takes
     std::lock_guard lock(m_shared.mutex);
     m_shared.finished = true;
     m_shared.endReason = m_failure.failed() ? m_failure.text() : std::string();
-    if (m_instance)
-        for (std::string& m : m_instance->takeMessages())
-            m_shared.messages.push_back(std::move(m));
-    m_instance.reset();
+    for (std::string& m : messages)
+        m_shared.messages.push_back(std::move(m));
     m_shared.notify();
 }
 
