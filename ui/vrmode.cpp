@@ -33,8 +33,10 @@ net::protocol::Pose toProtocol(const xr::Pose& p)
     return {toVec3(p.position), {p.orientation.x, p.orientation.y, p.orientation.z, p.orientation.w}};
 }
 
-/// Others' motion is smoothed RemotePresence::delayMs() behind: redraw that long after news.
 constexpr int OverlayIntervalMs = 16;
+/// Others' motion is shown RemotePresence::delayMs() late and smoothed: the overlay goes on
+/// being renewed this long after the last presence news (as GraphView redraws).
+constexpr int PresenceTailMs = 400;
 
 } // namespace
 
@@ -84,6 +86,7 @@ VrMode::VrMode(EditorSession& session, GraphView& view, QObject* parent)
         if (!isActive())
             return;
         applyRemoteDrags();
+        m_presenceUntilMs = net::RemotePresence::nowMs() + PresenceTailMs;
         scheduleOverlay();
     });
     connect(&m_session, &EditorSession::peersChanged, this, &VrMode::scheduleOverlay);
@@ -292,7 +295,6 @@ void VrMode::updateOverlay()
     xr::VrOverlay overlay;
     overlay.highlights.selected = m_session.selection();
     overlay.nodeLabels = m_view.labelsShown();
-    bool moving = false;
     if (net::SyncClient* c = m_session.client()) {
         const std::int64_t now = net::RemotePresence::nowMs();
         for (const auto& [index, peer] : c->peers()) {
@@ -330,12 +332,11 @@ void VrMode::updateOverlay()
             plate.color = peer.color;
             overlay.textItems.push_back(std::move(plate));
             overlay.avatars.push_back(std::move(a));
-            moving = true;
         }
     }
     m_vr.setOverlay(std::move(overlay));
-    // Smoothed motion goes on after the last sample arrived: keep redrawing while others are there.
-    if (moving)
+    // Smoothed motion goes on a while after the last sample arrived.
+    if (net::RemotePresence::nowMs() < m_presenceUntilMs)
         scheduleOverlay();
 }
 

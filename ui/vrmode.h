@@ -6,6 +6,7 @@
 #include <QString>
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <unordered_set>
 #include <vector>
@@ -83,6 +84,7 @@ private:
     std::array<std::optional<std::pair<EntityId, glm::vec3>>, 2> m_held;
     std::unordered_set<EntityId> m_remotelyDragged;
     bool m_sentPresence = false;
+    std::int64_t m_presenceUntilMs = 0; ///< renew the overlay until then (others' smoothed motion)
 };
 
 } // namespace constellate::ui

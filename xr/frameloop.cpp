@@ -686,7 +686,7 @@ void FrameLoop::updateOverlay(const std::array<HandInput, 2>& hands)
 {
     // The outlines: the caller's (selections), with this headset's hover (the aim ray).
     const std::optional<EntityId> hover = m_interaction.hovered();
-    if (m_overlayChanged || hover != m_shownHover) {
+    if (m_highlightsChanged || hover != m_shownHover) {
         render::Highlights h = m_overlay.highlights;
         h.hoveredNode = hover;
         m_renderer->setHighlights(std::move(h));
@@ -695,6 +695,7 @@ void FrameLoop::updateOverlay(const std::array<HandInput, 2>& hands)
         labels.hovered = hover.value_or(EntityId {});
         m_renderer->setLabelHighlights(std::move(labels));
         m_shownHover = hover;
+        m_highlightsChanged = false;
     }
     if (m_overlayChanged) {
         m_renderer->setTextItems(m_overlay.textItems);
@@ -799,6 +800,14 @@ void FrameLoop::movePositions(const std::vector<std::pair<EntityId, glm::vec3>>&
 
 void FrameLoop::setOverlay(VrOverlay overlay)
 {
+    // Outlines are rebuilt only when they change (a large selection is costly to redo);
+    // avatars and nameplates move with the others and are taken every time.
+    const render::Highlights& a = m_overlay.highlights;
+    const render::Highlights& b = overlay.highlights;
+    bool same = a.selected == b.selected && a.remote.size() == b.remote.size() && a.hoveredEdge == b.hoveredEdge;
+    for (std::size_t i = 0; same && i < a.remote.size(); ++i)
+        same = a.remote[i].color == b.remote[i].color && a.remote[i].ids == b.remote[i].ids;
+    m_highlightsChanged = m_highlightsChanged || !same;
     m_overlay = std::move(overlay);
     m_overlayChanged = true;
 }

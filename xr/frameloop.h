@@ -110,6 +110,7 @@ private:
     render::Sphere m_bounds;
     VrOverlay m_overlay;
     bool m_overlayChanged = true;
+    bool m_highlightsChanged = true;
     std::optional<EntityId> m_shownHover;
     bool m_ownHandsShown = false;
     bool m_placementChosen = false;
