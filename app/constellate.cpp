@@ -4,12 +4,17 @@
 //   constellate --host [FILE] [--port N]  host FILE as a room (the server runs inside),
 //                                         announced on the LAN unless --no-announce
 //   constellate --join ws://HOST:PORT/rooms/NAME [--key KEY]
+//   constellate --xr-info                 the OpenXR runtime and headset, or why VR is not available
 
 #include "autosaver.h"
 #include "editorsession.h"
 #include "identity.h"
 #include "mainwindow.h"
 #include "stopsignals.h"
+
+#ifdef CONSTELLATE_HAVE_XR
+#include "runtimeinfo.h"
+#endif
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -27,18 +32,38 @@ using namespace constellate;
 
 namespace {
 
-/// --help and --version need no display: answered by a QCoreApplication before the
-/// QApplication (which cannot start without one) is made.
-bool asksForHelpOrVersion(int argc, char** argv)
+/// --help, --version and --xr-info need no display: answered by a QCoreApplication before
+/// the QApplication (which cannot start without one) is made.
+bool needsNoDisplay(int argc, char** argv)
 {
     for (int i = 1; i < argc; ++i) {
         const std::string_view a(argv[i]);
         if (a == "--") // what follows are file names
             return false;
-        if (a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version")
+        if (a == "-h" || a == "--help" || a == "--help-all" || a == "-v" || a == "--version" || a == "--xr-info")
             return true;
     }
     return false;
+}
+
+/// --xr-info: the active OpenXR runtime, its headset, extensions and view configuration;
+/// exit status 0 when VR can start, else 1 with the exact reason.
+int printXrInfo()
+{
+#ifdef CONSTELLATE_HAVE_XR
+    const xr::RuntimeInfo info = xr::RuntimeInfo::probe();
+    std::fputs(info.text().c_str(), stdout);
+    std::fflush(stdout);
+    if (!info.ready) {
+        std::fprintf(stderr, "constellate: VR is not available: %s\n", info.failure.text().c_str());
+        return 1;
+    }
+    return 0;
+#else
+    std::fprintf(stderr, "constellate: VR is not available: this build has no OpenXR support (it was configured "
+                         "with CONSTELLATE_BUILD_XR=OFF or without the OpenXR loader)\n");
+    return 1;
+#endif
 }
 
 void setIdentity()
@@ -71,7 +96,7 @@ int main(int argc, char** argv)
 {
     const std::optional<QString> givenName = nameArgument(argc, argv);
     std::unique_ptr<QCoreApplication> app;
-    if (asksForHelpOrVersion(argc, argv)) {
+    if (needsNoDisplay(argc, argv)) {
         app = std::make_unique<QCoreApplication>(argc, argv);
     } else {
 #if defined(Q_OS_UNIX) && !defined(Q_OS_MACOS)
@@ -108,7 +133,10 @@ int main(int argc, char** argv)
     const QCommandLineOption noAnnounce(QStringLiteral("no-announce"),
                                         QStringLiteral("Do not announce hosted sessions on the LAN (this run; the "
                                                        "Session menu's switch remembers a choice)."));
-    parser.addOptions({host, port, bind, dataDir, join, key, name, noAnnounce});
+    const QCommandLineOption xrInfo(QStringLiteral("xr-info"),
+                                    QStringLiteral("Describe the OpenXR runtime and headset, or say why VR is not "
+                                                   "available, and exit (no display needed)."));
+    parser.addOptions({host, port, bind, dataDir, join, key, name, noAnnounce, xrInfo});
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("A graph file to open (or to host)."));
     auto usage = [](const QString& text) {
         std::fprintf(stderr, "constellate: %s (try --help)\n", qPrintable(text));
@@ -120,6 +148,8 @@ int main(int argc, char** argv)
         parser.showHelp(0);
     if (parser.isSet(version))
         parser.showVersion();
+    if (parser.isSet(xrInfo))
+        return printXrInfo();
     const QStringList files = parser.positionalArguments();
     if (files.size() > 1)
         return usage(QStringLiteral("one FILE at most"));

@@ -241,6 +241,15 @@ std::vector<InstanceRange> toRanges(std::vector<std::uint32_t>& indices, std::ui
 }
 } // namespace
 
+void RenderScene::markAllChanged()
+{
+    m_nodesRebuilt = true;
+    m_edgesRebuilt = true;
+    m_dirtyNodes.clear();
+    m_dirtyEdges.clear();
+    ++m_version;
+}
+
 RenderScene::Changes RenderScene::takeChanges(std::uint32_t mergeGap)
 {
     Changes c;

@@ -108,6 +108,10 @@ public:
     /// is stale).
     std::uint64_t version() const { return m_version; }
 
+    /// Records every instance as changed, as rebuild() does: for a copy of the scene handed
+    /// to another renderer (the headset's), which must upload all of it.
+    void markAllChanged();
+
     /// Hands over and clears what changed. Ranges of at most `mergeGap` unchanged
     /// instances between two changed ones are merged (one upload instead of two).
     Changes takeChanges(std::uint32_t mergeGap = 8);

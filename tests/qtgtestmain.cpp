@@ -12,6 +12,7 @@ using TestApplication = QCoreApplication;
 #endif
 
 #include "keeplibrariesloaded.h"
+#include "waitfordisplay.h"
 
 #include <gtest/gtest.h>
 
@@ -21,6 +22,9 @@ int main(int argc, char** argv)
     // Listing the tests (gtest_discover_tests does it at build time) needs no display.
     if (GTEST_FLAG_GET(list_tests))
         return RUN_ALL_TESTS();
+#ifdef CONSTELLATE_TEST_GUI_MAIN
+    constellate::test::waitForDisplay();
+#endif
     TestApplication app(argc, argv);
     const int status = RUN_ALL_TESTS();
     constellate::test::keepLoadedLibrariesMapped();

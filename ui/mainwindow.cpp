@@ -19,6 +19,9 @@
 #include "propertiespanel.h"
 #include "qtcolor.h"
 #include "searchbar.h"
+#ifdef CONSTELLATE_HAVE_XR
+#include "vrmode.h"
+#endif
 
 #include <QAction>
 #include <QActionGroup>
@@ -427,6 +430,20 @@ void MainWindow::buildMenus()
     fly->setToolTip(tr("W/S, A/D, Q/E move; right drag looks around"));
     connect(fly, &QAction::toggled, m_view, &GraphView::setFlyMode);
     connect(m_view, &GraphView::flyModeChanged, fly, &QAction::setChecked);
+
+    // VR (#7): Enter VR / Leave VR; when it cannot start, the notice says why.
+    viewMenu->addSeparator();
+#ifdef CONSTELLATE_HAVE_XR
+    m_vr = new VrMode(m_session, *m_view, this);
+    m_vr->setLabelsAction(labels);
+    viewMenu->addAction(m_vr->toggleAction());
+    connect(m_vr, &VrMode::unavailable, this,
+            [this](const QString& why) { m_notices->showNotice(tr("VR is not available: %1").arg(why)); });
+#else
+    QAction* vr = viewMenu->addAction(tr("Enter &VR"));
+    vr->setEnabled(false);
+    vr->setStatusTip(tr("This build has no VR: it was configured without the OpenXR loader"));
+#endif
 }
 
 QString MainWindow::statusText() const

@@ -34,6 +34,7 @@ class NoticeBar;
 class PeoplePanel;
 class PropertiesPanel;
 class SearchBar;
+class VrMode;
 struct Profile;
 
 /// The editor's window: the 3D view of the session's document with a notice bar over it,
@@ -55,6 +56,8 @@ public:
     NoticeBar* noticeBar() const { return m_notices; }
     HistoryPanel* historyPanel() const { return m_history; }
     GraphClipboard* clipboard() const { return m_clipboard; }
+    /// View > Enter VR (null when built without OpenXR).
+    VrMode* vrMode() const { return m_vr; }
     /// The status bar's text (tests).
     QString statusText() const;
 
@@ -147,6 +150,7 @@ private:
     QString m_lanError; ///< why m_lan does not listen, if it does not
     EditorSession::HostOptions m_hostDefaults;
     QActionGroup* m_tools = nullptr;
+    VrMode* m_vr = nullptr;
     Autosaver* m_autosaver = nullptr;
     QString m_savePath; ///< where Save writes (a native file), empty: Save asks
     bool m_closing = false;

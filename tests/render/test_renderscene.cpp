@@ -90,6 +90,31 @@ TEST(RenderScene, MovingANodeTouchesOnlyItAndItsEdges)
     EXPECT_EQ(c.edgeRanges[0].count, 2u);
 }
 
+TEST(RenderScene, ACopyForAnotherRendererIsAllChanged)
+{
+    GraphDocument doc(1, 1);
+    const EntityId a = addNode(doc, {0, 0, 0});
+    const EntityId b = addNode(doc, {1, 0, 0});
+    addEdge(doc, a, b);
+    RenderScene scene;
+    scene.rebuild(doc);
+    scene.takeChanges();
+    moveNode(doc, b, {2, 0, 0});
+    scene.updateNodes(doc, std::span(&b, 1));
+
+    RenderScene copy = scene; // what the headset's renderer gets: it has uploaded nothing yet
+    const std::uint64_t version = copy.version();
+    copy.markAllChanged();
+    EXPECT_GT(copy.version(), version);
+    const RenderScene::Changes c = copy.takeChanges();
+    EXPECT_TRUE(c.nodesRebuilt);
+    EXPECT_TRUE(c.edgesRebuilt);
+    EXPECT_TRUE(c.nodeRanges.empty());
+    EXPECT_FALSE(copy.takeChanges().any());
+    // The original keeps its own record.
+    EXPECT_FALSE(scene.takeChanges(0).nodesRebuilt);
+}
+
 TEST(RenderScene, NearbyChangesMergeIntoOneRange)
 {
     GraphDocument doc(1, 1);

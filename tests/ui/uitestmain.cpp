@@ -9,6 +9,7 @@
 #include <QTimer>
 
 #include "keeplibrariesloaded.h"
+#include "waitfordisplay.h"
 
 #include <gtest/gtest.h>
 
@@ -54,6 +55,7 @@ int main(int argc, char** argv)
     // Listing the tests (gtest_discover_tests does it at build time) needs no display.
     if (GTEST_FLAG_GET(list_tests))
         return RUN_ALL_TESTS();
+    constellate::test::waitForDisplay();
     QApplication app(argc, argv);
     // Settings, autosaves and hosted rooms of the tests go to ~/.qttest, never the user's.
     QStandardPaths::setTestModeEnabled(true);
