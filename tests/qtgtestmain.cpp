@@ -12,18 +12,19 @@ using TestApplication = QCoreApplication;
 #endif
 
 #include "keeplibrariesloaded.h"
-#include "waitfordisplay.h"
+#include "displayretry.h"
 
 #include <gtest/gtest.h>
 
 int main(int argc, char** argv)
 {
+    constellate::test::rememberArguments(argc, argv);
     ::testing::InitGoogleTest(&argc, argv);
     // Listing the tests (gtest_discover_tests does it at build time) needs no display.
     if (GTEST_FLAG_GET(list_tests))
         return RUN_ALL_TESTS();
 #ifdef CONSTELLATE_TEST_GUI_MAIN
-    constellate::test::waitForDisplay();
+    constellate::test::restartWhenTheDisplayRefuses();
 #endif
     TestApplication app(argc, argv);
     const int status = RUN_ALL_TESTS();

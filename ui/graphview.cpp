@@ -3,6 +3,7 @@
 #include "editorsession.h"
 #include "remotepresence.h"
 #include "offscreentarget.h"
+#include "peopleoverlay.h"
 #include "scenerenderer.h"
 
 #include <QKeyEvent>
@@ -44,11 +45,6 @@ glm::vec3 toGlm(Vec3 v)
 Vec3 toVec3(glm::vec3 v)
 {
     return {v.x, v.y, v.z};
-}
-
-glm::quat toGlm(net::protocol::Quat q)
-{
-    return glm::quat(q.w, q.x, q.y, q.z);
 }
 
 /// Where a ray meets a plane (nullopt: parallel, or behind the ray's origin).
@@ -534,43 +530,10 @@ void GraphView::updateOverlays()
     std::vector<render::Avatar> avatars;
     std::vector<render::TextItem> plates;
     if (net::SyncClient* c = m_session.client()) {
-        const std::int64_t now = net::RemotePresence::nowMs();
-        for (const auto& [index, peer] : c->peers()) {
-            if (!peer.selection.empty())
-                h.remote.push_back({peer.color, peer.selection});
-            render::Avatar a;
-            a.color = peer.color;
-            bool shown = false;
-            if (const auto pose = c->remotePresence().vrPose(index, now)) {
-                const net::protocol::Placement placement = peer.placement.value_or(net::protocol::Placement {});
-                auto place = [&](const net::protocol::Pose& p) {
-                    const net::protocol::Pose g = net::RemotePresence::toGraph(placement, p);
-                    return render::Avatar::Pose {toGlm(g.position), toGlm(g.orientation)};
-                };
-                a.head = place(pose->head);
-                if (pose->left)
-                    a.leftHand = place(*pose->left);
-                if (pose->right)
-                    a.rightHand = place(*pose->right);
-                a.scale = placement.scale;
-                shown = true;
-            } else if (const auto cursor = c->remotePresence().cursor(index, now)) {
-                a.cursor = toGlm(*cursor);
-                a.scale = m_cursorScale;
-                shown = true;
-            }
-            const auto anchor = a.nameplateAnchor();
-            if (!shown || !anchor)
-                continue;
-            render::TextItem plate;
-            plate.anchor = *anchor;
-            plate.text = peer.name.toStdString();
-            if (peer.state == net::protocol::PresenceState::Away)
-                plate.text += " (away)";
-            plate.color = peer.color;
-            plates.push_back(std::move(plate));
-            avatars.push_back(std::move(a));
-        }
+        PeopleOverlay people = peopleOverlay(*c, m_cursorScale, net::RemotePresence::nowMs());
+        h.remote = std::move(people.selections);
+        avatars = std::move(people.avatars);
+        plates = std::move(people.nameplates);
     }
     m_nameplateCount = plates.size();
     m_annotationTexts.clear();

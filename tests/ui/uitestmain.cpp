@@ -9,7 +9,7 @@
 #include <QTimer>
 
 #include "keeplibrariesloaded.h"
-#include "waitfordisplay.h"
+#include "displayretry.h"
 
 #include <gtest/gtest.h>
 
@@ -51,11 +51,12 @@ void watchForUnansweredDialogs(QApplication& app)
 
 int main(int argc, char** argv)
 {
+    constellate::test::rememberArguments(argc, argv);
     ::testing::InitGoogleTest(&argc, argv);
     // Listing the tests (gtest_discover_tests does it at build time) needs no display.
     if (GTEST_FLAG_GET(list_tests))
         return RUN_ALL_TESTS();
-    constellate::test::waitForDisplay();
+    constellate::test::restartWhenTheDisplayRefuses();
     QApplication app(argc, argv);
     // Settings, autosaves and hosted rooms of the tests go to ~/.qttest, never the user's.
     QStandardPaths::setTestModeEnabled(true);
