@@ -35,6 +35,7 @@ constexpr float ArrowLengthPixels = 12.0f;
 struct SceneRenderer::Gl : GlFunctions {
     GLuint nodeProgram = 0;
     GLuint edgeProgram = 0;
+    GLuint edgeLineProgram = 0;
     GLuint ringProgram = 0;
     GLint ringWidthLocation = -1;
     GLuint nodeVao = 0;
@@ -116,6 +117,7 @@ struct SceneRenderer::Gl : GlFunctions {
     {
         glDeleteProgram(nodeProgram);
         glDeleteProgram(edgeProgram);
+        glDeleteProgram(edgeLineProgram);
         glDeleteProgram(ringProgram);
         const GLuint vaos[] = {nodeVao, edgeVao, ringVao, highlightEdgeVao, avatarVao};
         glDeleteVertexArrays(5, vaos);
@@ -137,7 +139,7 @@ SceneRenderer::~SceneRenderer()
 
 bool SceneRenderer::isInitialized() const
 {
-    return m_gl && m_gl->nodeProgram && m_gl->edgeProgram && m_gl->ringProgram;
+    return m_gl && m_gl->nodeProgram && m_gl->edgeProgram && m_gl->edgeLineProgram && m_gl->ringProgram;
 }
 
 const std::string& SceneRenderer::error() const
@@ -154,7 +156,9 @@ bool SceneRenderer::initialize()
         return false;
     gl.nodeProgram = gl.link(shaders::NodeVertex, shaders::NodeFragment, "node shader");
     gl.edgeProgram = gl.nodeProgram ? gl.link(shaders::EdgeVertex, shaders::EdgeFragment, "edge shader") : 0;
-    gl.ringProgram = gl.edgeProgram ? gl.link(shaders::RingVertex, shaders::RingFragment, "outline shader") : 0;
+    gl.edgeLineProgram =
+        gl.edgeProgram ? gl.link(shaders::EdgeLineVertex, shaders::EdgeFragment, "edge line shader") : 0;
+    gl.ringProgram = gl.edgeLineProgram ? gl.link(shaders::RingVertex, shaders::RingFragment, "outline shader") : 0;
     if (!gl.ringProgram)
         return false;
     gl.ringWidthLocation = gl.glGetUniformLocation(gl.ringProgram, "u_ringWidth");
@@ -309,7 +313,16 @@ void SceneRenderer::render(const View& view, const RenderTarget& target)
         gl.glDrawArraysInstanced(GL_TRIANGLE_STRIP, 0, 4, gl.nodeCount);
         ++m_stats.drawCalls;
     }
-    if (gl.edgeCount > 0) {
+    m_stats.edgesAsLines = gl.edgeCount > 0 && std::size_t(gl.edgeCount) >= m_edgeLinesFrom && m_edgeWidth <= 1.5f;
+    if (m_stats.edgesAsLines) {
+        // Bodies as lines, then the arrowheads alone (the quad program's vertices 6 to 8).
+        gl.glUseProgram(gl.edgeLineProgram);
+        gl.glBindVertexArray(gl.edgeVao);
+        gl.glDrawArraysInstanced(GL_LINES, 0, 2, gl.edgeCount);
+        gl.glUseProgram(gl.edgeProgram);
+        gl.glDrawArraysInstanced(GL_TRIANGLES, 6, 3, gl.edgeCount);
+        m_stats.drawCalls += 2;
+    } else if (gl.edgeCount > 0) {
         gl.glUseProgram(gl.edgeProgram);
         gl.glBindVertexArray(gl.edgeVao);
         gl.glDrawArraysInstanced(GL_TRIANGLES, 0, 9, gl.edgeCount);

@@ -32,6 +32,7 @@ struct RenderStats {
     std::size_t edgeBytesUploaded = 0;
     int bufferUpdates = 0;             ///< glBufferData/glBufferSubData calls of the last upload()
     int drawCalls = 0;                 ///< of the last render()
+    bool edgesAsLines = false;         ///< the last render() drew edge bodies as lines
     std::size_t overlayBytesUploaded = 0; ///< outlines and avatars, by the last upload()
     std::size_t glyphsDrawn = 0;       ///< of the last render(): label and nameplate glyphs
     std::size_t labelsShown = 0;       ///< of the last render(): node labels and text items shown
@@ -75,6 +76,10 @@ public:
     Rgba background() const { return m_background; }
     /// Width of edges in pixels (default 1.5).
     void setEdgeWidth(float pixels) { m_edgeWidth = pixels; }
+    /// From how many edges on, edges of at most 1.5 px are drawn as one-pixel lines (two
+    /// vertices each instead of a quad's six: a software renderer spends half a large
+    /// graph's frame on the quads); arrowheads stay triangles. Default 20,000; 0: always.
+    void setEdgeLinesFrom(std::size_t edges) { m_edgeLinesFrom = edges; }
 
     /// What to outline (see Highlights). Kept and drawn from the next upload() on; the
     /// outlines are rebuilt whenever the scene's version changes, so they follow moved
@@ -123,6 +128,7 @@ private:
     std::unique_ptr<LabelPass> m_labels;
     Rgba m_background = DefaultBackground;
     float m_edgeWidth = 1.5f;
+    std::size_t m_edgeLinesFrom = 20'000;
     float m_outlineWidth = 3.0f;
     float m_highlightedEdgeWidth = 5.0f;
     Highlights m_highlights;

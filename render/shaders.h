@@ -158,6 +158,44 @@ void main()
 }
 )";
 
+/// Large graphs with thin edges: each edge body as one line (two vertices) from the source
+/// to where the arrowhead starts; the arrowheads are drawn apart by EdgeVertex (vertices 6
+/// to 8 only). Same attributes as EdgeVertex.
+inline constexpr const char* EdgeLineVertex = R"(
+layout(location = 0) in vec3 a_source;
+layout(location = 1) in vec3 a_target;
+layout(location = 2) in vec4 a_color;
+layout(location = 3) in float a_targetRadius;
+layout(location = 4) in uint a_flags;
+
+out vec4 v_color;
+
+void main()
+{
+    v_color = a_color;
+    bool directed = (a_flags & 1u) != 0u;
+    vec3 along = a_target - a_source;
+    float len = length(along);
+    vec3 end = a_target;
+    if (directed && len > 0.0)
+        end -= along / len * min(a_targetRadius, len);
+    mat4 viewProjection = u_projection * u_view;
+    vec4 p0 = viewProjection * vec4(a_source, 1.0);
+    vec4 p1 = viewProjection * vec4(end, 1.0);
+    if (directed) {
+        // Stop where the arrowhead begins (as the quads do), so the line does not poke
+        // through its tip.
+        vec2 s0 = p0.xy / max(p0.w, 1e-6) * 0.5 * u_viewport.xy;
+        vec2 s1 = p1.xy / max(p1.w, 1e-6) * 0.5 * u_viewport.xy;
+        float pixelLength = length(s1 - s0);
+        float arrow = p0.w > 0.0 && p1.w > 0.0 ? min(u_viewport.w, 0.5 * pixelLength) : 0.0;
+        if (pixelLength > 1e-4)
+            p1 = mix(p0, p1, 1.0 - arrow / pixelLength);
+    }
+    gl_Position = gl_VertexID == 0 ? p0 : p1;
+}
+)";
+
 inline constexpr const char* EdgeFragment = R"(
 in vec4 v_color;
 out vec4 fragColor;

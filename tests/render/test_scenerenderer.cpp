@@ -188,6 +188,46 @@ TEST_F(SceneRendererTest, EdgesAreDrawnBetweenNodesWithArrowheadsWhenDirected)
     EXPECT_TRUE(isGreenish(at(image, nearD))) << describe(at(image, nearD));
 }
 
+// Large graphs draw thin edges as lines (the level of detail of setEdgeLinesFrom): forced
+// here for four nodes. The bodies show along the line, the directed edge keeps its
+// arrowhead, and the line stops where the arrowhead starts.
+TEST_F(SceneRendererTest, ThinEdgesOfALargeGraphAreLinesWithTheirArrowheads)
+{
+    m_renderer.setEdgeLinesFrom(0);
+    const EntityId a = addNode(m_doc, {-6, 3, 0}, Red, 0.5);
+    const EntityId b = addNode(m_doc, {6, 3, 0}, Red, 0.5);
+    const EntityId c = addNode(m_doc, {-6, -3, 0}, Red, 0.5);
+    const EntityId d = addNode(m_doc, {6, -3, 0}, Red, 0.5);
+    addEdge(m_doc, a, b, false, Yellow);
+    addEdge(m_doc, c, d, true, Green);
+    m_scene.rebuild(m_doc);
+    const QImage image = draw();
+    EXPECT_TRUE(m_renderer.stats().edgesAsLines);
+    EXPECT_EQ(m_renderer.stats().drawCalls, 3) << "nodes, edge lines, arrowheads";
+
+    // Somewhere within a pixel of the middle of each line, its colour.
+    auto near = [&](glm::vec2 p, auto test) {
+        for (int dy = -1; dy <= 1; ++dy)
+            if (test(at(image, p + glm::vec2(0, dy))))
+                return true;
+        return false;
+    };
+    EXPECT_TRUE(near(pixelOf({0, 3, 0}), [](QColor px) { return px.red() > 200 && px.green() > 200 && px.blue() < 60; }));
+    EXPECT_TRUE(near(pixelOf({0, -3, 0}), [&](QColor px) { return isGreenish(px); }));
+    EXPECT_TRUE(isBackground(at(image, pixelOf({0, 0, 0}))));
+    // Three pixels off the line near the target: inside the directed edge's arrowhead, but
+    // beside the undirected edge's one-pixel line.
+    const glm::vec2 nearB = pixelOf({5.5f, 3, 0}) + glm::vec2(-11, 3);
+    const glm::vec2 nearD = pixelOf({5.5f, -3, 0}) + glm::vec2(-11, 3);
+    EXPECT_TRUE(isBackground(at(image, nearB))) << describe(at(image, nearB));
+    EXPECT_TRUE(isGreenish(at(image, nearD))) << describe(at(image, nearD));
+
+    // Wider edges stay quads whatever the count.
+    m_renderer.setEdgeWidth(3.0f);
+    draw();
+    EXPECT_FALSE(m_renderer.stats().edgesAsLines);
+}
+
 // The headset case: two views side by side in one framebuffer, each clearing and
 // drawing only its own half.
 TEST_F(SceneRendererTest, TwoViewsShareOneFramebuffer)
