@@ -10,12 +10,30 @@
 
 namespace constellate::render {
 
-std::string openGlRendererName()
+QSurfaceFormat coreProfileFormat()
 {
     QSurfaceFormat format;
     format.setRenderableType(QSurfaceFormat::OpenGL);
     format.setVersion(3, 3);
     format.setProfile(QSurfaceFormat::CoreProfile);
+    return format;
+}
+
+std::string openGlRendererName()
+{
+    // Whatever context the caller had current is current again on return.
+    QOpenGLContext* const previous = QOpenGLContext::currentContext();
+    QSurface* const previousSurface = previous ? previous->surface() : nullptr;
+    struct Restore {
+        QOpenGLContext* context;
+        QSurface* surface;
+        ~Restore()
+        {
+            if (context && surface)
+                context->makeCurrent(surface);
+        }
+    } restore {previous, previousSurface};
+    QSurfaceFormat format = coreProfileFormat();
     QOpenGLContext context;
     context.setFormat(format);
     if (!context.create())
@@ -56,10 +74,7 @@ OffscreenTarget::~OffscreenTarget()
 
 bool OffscreenTarget::create(QSize size, int samples)
 {
-    QSurfaceFormat format;
-    format.setRenderableType(QSurfaceFormat::OpenGL);
-    format.setVersion(3, 3);
-    format.setProfile(QSurfaceFormat::CoreProfile);
+    QSurfaceFormat format = coreProfileFormat();
     format.setDepthBufferSize(24);
 
     m_context = std::make_unique<QOpenGLContext>();

@@ -4,6 +4,7 @@
 
 #include <QImage>
 #include <QSize>
+#include <QSurfaceFormat>
 
 #include <memory>
 #include <string>
@@ -48,6 +49,8 @@ private:
 /// bits)", "AMD Radeon ..."), or empty when there is none. Needs a QGuiApplication; call on
 /// its thread. Costs a context's creation: ask once.
 std::string openGlRendererName();
+/// The surface format of every context the renderer draws with: OpenGL 3.3, core profile.
+QSurfaceFormat coreProfileFormat();
 /// True for a renderer that runs on the CPU (Mesa's llvmpipe, softpipe, swrast; Microsoft's
 /// GDI Generic; SwiftShader): multisampling costs it about as much as the frame itself.
 bool isSoftwareRenderer(const std::string& rendererName);

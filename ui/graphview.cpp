@@ -5,14 +5,19 @@
 #include "offscreentarget.h"
 #include "peopleoverlay.h"
 #include "scenerenderer.h"
+#include "viewrenderthread.h"
 
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QOpenGLContext>
+#include <QOpenGLExtraFunctions>
 #include <QPainter>
 #include <QPolygon>
 #include <QPointer>
 #include <QSettings>
+#include <QThread>
 #include <QTimer>
 #include <QWheelEvent>
 
@@ -72,14 +77,17 @@ int GraphView::multisampleSamples()
     return software ? 0 : 4;
 }
 
+void GraphView::setSmoothEdges(bool on)
+{
+    m_samples = on ? 4 : 0;
+    requestFrame();
+}
+
 GraphView::GraphView(EditorSession& session, QWidget* parent) : QOpenGLWidget(parent), m_session(session)
 {
-    QSurfaceFormat format;
-    format.setVersion(3, 3);
-    format.setProfile(QSurfaceFormat::CoreProfile);
-    format.setDepthBufferSize(24);
-    format.setSamples(multisampleSamples());
-    setFormat(format);
+    // The widget only shows the view thread's pictures (which are multisampled there).
+    setFormat(render::coreProfileFormat());
+    m_samples = multisampleSamples();
     setFocusPolicy(Qt::StrongFocus);
     setMouseTracking(true); // hover and the cursor others see
     setMinimumSize(320, 240);
@@ -93,7 +101,7 @@ GraphView::GraphView(EditorSession& session, QWidget* parent) : QOpenGLWidget(pa
     connect(m_presenceTimer, &QTimer::timeout, this, [this] {
         if (net::RemotePresence::nowMs() > m_presenceUntilMs)
             m_presenceTimer->stop();
-        update();
+        requestFrame();
     });
 
     connect(&m_session, &EditorSession::documentReset, this, [this] {
@@ -105,7 +113,7 @@ GraphView::GraphView(EditorSession& session, QWidget* parent) : QOpenGLWidget(pa
     connect(&m_session, &EditorSession::nodesChanged, this, &GraphView::nodesChanged);
     connect(&m_session, &EditorSession::annotationsChanged, this, [this] {
         m_annotationsStale = true;
-        update();
+        requestFrame();
     });
     connect(&m_session, &EditorSession::edgesChanged, this, &GraphView::edgesChanged);
     connect(&m_session, &EditorSession::selectionChanged, this, &GraphView::selectionChanged);
@@ -113,7 +121,7 @@ GraphView::GraphView(EditorSession& session, QWidget* parent) : QOpenGLWidget(pa
     connect(&m_session, &EditorSession::peersChanged, this, [this] {
         if (m_following && (!m_session.client() || !m_session.client()->peers().count(*m_following)))
             follow(std::nullopt);
-        update();
+        requestFrame();
     });
     m_document = &m_session.document();
     documentReset();
@@ -121,10 +129,13 @@ GraphView::GraphView(EditorSession& session, QWidget* parent) : QOpenGLWidget(pa
 
 GraphView::~GraphView()
 {
+    m_renderThread.reset();
     // GL objects go with the context that made them.
-    makeCurrent();
-    m_renderer.reset();
-    doneCurrent();
+    if (m_readFramebuffer && context()) {
+        makeCurrent();
+        context()->extraFunctions()->glDeleteFramebuffers(1, &m_readFramebuffer);
+        doneCurrent();
+    }
 }
 
 void GraphView::setTool(Tool tool)
@@ -137,19 +148,19 @@ void GraphView::setTool(Tool tool)
     m_tool = tool;
     setCursor(tool == Tool::Select ? Qt::ArrowCursor : Qt::CrossCursor);
     Q_EMIT toolChanged(tool);
-    update();
+    requestFrame();
 }
 
 void GraphView::setLabelsShown(bool on)
 {
     m_labelsShown = on;
-    update();
+    requestFrame();
 }
 
 void GraphView::setAnnotationsShown(bool on)
 {
     m_annotationsShown = on;
-    update();
+    requestFrame();
 }
 
 void GraphView::setSearchMatches(std::optional<std::vector<EntityId>> matches)
@@ -161,13 +172,15 @@ void GraphView::setSearchMatches(std::optional<std::vector<EntityId>> matches)
         std::optional<std::unordered_set<EntityId>> kept;
         if (m_searchMatches)
             kept.emplace(m_searchMatches->begin(), m_searchMatches->end());
-        m_scene.setDimming(*m_document, std::move(kept), m_renderer ? m_renderer->background() : render::SceneRenderer::DefaultBackground);
+        auto lock = lockScene();
+        m_scene.setDimming(*m_document, std::move(kept), render::SceneRenderer::DefaultBackground);
         if (m_gesture == Gesture::MoveNodes)
             m_scene.overridePositions(m_moveNow);
+        lock.unlock();
         m_remotelyDragged.clear();
         applyRemoteDrags();
     }
-    update();
+    requestFrame();
 }
 
 void GraphView::setFlyMode(bool on)
@@ -212,33 +225,42 @@ void GraphView::nodesChanged(const std::vector<EntityId>& ids)
 {
     if (!m_document)
         return;
-    m_scene.updateNodes(*m_document, ids);
+    {
+        auto lock = lockScene();
+        m_scene.updateNodes(*m_document, ids);
+        if (m_gesture == Gesture::MoveNodes)
+            m_scene.overridePositions(m_moveNow);
+    }
     // A committed position ends someone's drag of that node; a node we are moving keeps
     // the position of our drag until we release it.
     for (const EntityId id : ids)
         m_remotelyDragged.erase(id);
-    if (m_gesture == Gesture::MoveNodes)
-        m_scene.overridePositions(m_moveNow);
     applyRemoteDrags();
-    update();
+    requestFrame();
 }
 
 void GraphView::edgesChanged(const std::vector<EntityId>& ids)
 {
     if (!m_document)
         return;
-    m_scene.updateEdges(*m_document, ids);
-    update();
+    {
+        auto lock = lockScene();
+        m_scene.updateEdges(*m_document, ids);
+    }
+    requestFrame();
 }
 
 void GraphView::documentReset()
 {
     if (m_gesture == Gesture::MoveNodes || m_gesture == Gesture::Connect)
         m_gesture = Gesture::None;
-    if (m_document)
-        m_scene.rebuild(*m_document);
-    else
-        m_scene = render::RenderScene();
+    {
+        auto lock = lockScene();
+        if (m_document)
+            m_scene.rebuild(*m_document);
+        else
+            m_scene = render::RenderScene();
+    }
     m_hovered.reset();
     m_hoveredEdge.reset();
     m_annotationsStale = true;
@@ -251,7 +273,7 @@ void GraphView::documentReset()
         m_cursorScale = std::max(radii[radii.size() / 2], 1e-3f) * 2.0f;
     }
     applyRemoteDrags();
-    update();
+    requestFrame();
 }
 
 void GraphView::frameAll()
@@ -287,7 +309,7 @@ void GraphView::cameraChanged()
         v.target = toVec3(m_camera.target());
         c->setView(v);
     }
-    update();
+    requestFrame();
 }
 
 // ---- picking --------------------------------------------------------------------------------
@@ -343,7 +365,7 @@ void GraphView::setHovered(std::optional<EntityId> node)
     if (m_hovered == node)
         return;
     m_hovered = node;
-    update();
+    requestFrame();
 }
 
 void GraphView::sendCursor(QPoint pixel)
@@ -365,47 +387,139 @@ void GraphView::sendCursor(QPoint pixel)
 
 void GraphView::initializeGL()
 {
-    m_renderer = std::make_unique<render::SceneRenderer>();
-    // The glyph atlas is built on a worker: draw again once it is there.
-    QPointer<GraphView> self(this);
-    m_renderer->setLabelAtlasReadyCallback([self] {
-        QMetaObject::invokeMethod(qApp, [self] {
-            if (self)
-                self->update();
-        }, Qt::QueuedConnection);
-    });
-    if (!m_renderer->initialize()) {
-        m_glError = QStringLiteral("OpenGL 3.3 is needed to draw the graph: %1")
-                        .arg(QString::fromStdString(m_renderer->error()));
-        m_renderer.reset();
-        Q_EMIT glFailed(m_glError);
+    // Called again if the widget's context is made anew (moved to another window): the
+    // view thread's context must share with the new one.
+    m_renderThread.reset();
+    m_readFramebuffer = 0;
+    m_shownIndex = -1;
+    m_highlightsSent = false;
+    {
+        auto lock = lockScene();
+        m_scene.markAllChanged();
     }
+    auto thread = std::make_unique<ViewRenderThread>(m_scene, m_sceneMutex);
+    QPointer<GraphView> self(this);
+    auto post = [self](void (GraphView::*slot)()) {
+        QMetaObject::invokeMethod(qApp, [self, slot] {
+            if (self)
+                (self->*slot)();
+        }, Qt::QueuedConnection);
+    };
+    QString error;
+    // The glyph atlas is built on a worker: draw again once it is there.
+    if (!thread->start(context(), [post] { post(&GraphView::frameDone); }, [post] { post(&GraphView::requestFrame); },
+                       &error)) {
+        m_glError = error;
+        Q_EMIT glFailed(m_glError);
+        return;
+    }
+    m_renderThread = std::move(thread);
+    m_frameWanted = true;
+    startFrame();
 }
 
 void GraphView::resizeGL(int, int)
 {
     if (m_framePending)
         frameAll();
+    requestFrame();
+}
+
+void GraphView::requestFrame()
+{
+    m_frameWanted = true;
+    startFrame();
+}
+
+void GraphView::startFrame()
+{
+    if (!m_renderThread || !m_frameWanted || m_startingFrame || m_renderThread->busy())
+        return;
+    m_startingFrame = true; // following a view moves the camera, which asks for a frame
+    if (m_following)
+        jumpTo(*m_following);
+    m_startingFrame = false;
+    m_frameWanted = false;
+    ViewFrameInput input;
+    const qreal ratio = devicePixelRatioF();
+    input.view = currentView();
+    input.pixels = QSize(int(std::lround(width() * ratio)), int(std::lround(height() * ratio)));
+    input.samples = m_samples;
+    input.labels.scale = float(ratio); // high-DPI screens: the same text size in points
+    input.labels.nodeLabels = m_labelsShown;
+    updateOverlays(input);
+    m_renderThread->request(std::move(input));
+}
+
+void GraphView::frameDone()
+{
+    if (!m_renderThread)
+        return;
+    // Shown at the widget's next paint; the next frame starts now if one was asked for.
+    QOpenGLWidget::update();
+    startFrame();
+}
+
+void GraphView::setBeforeFrameHook(std::function<void()> hook)
+{
+    if (m_renderThread)
+        m_renderThread->setBeforeFrame(std::move(hook));
+}
+
+QImage GraphView::grabSettledFrame(int timeoutMs)
+{
+    QElapsedTimer timer;
+    timer.start();
+    const auto settled = [this] {
+        if (!m_renderThread)
+            return true;
+        const auto latest = m_renderThread->latest();
+        return !m_frameWanted && !m_renderThread->busy() && latest && latest->serial == m_shownSerial;
+    };
+    while (!settled() && timer.elapsed() < timeoutMs) {
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+        if (!settled())
+            QThread::msleep(2);
+    }
+    return grabFramebuffer();
 }
 
 void GraphView::paintGL()
 {
-    if (!m_renderer)
-        return;
-    if (m_following)
-        jumpTo(*m_following);
-    updateOverlays();
-    render::LabelOptions labels = m_renderer->labelOptions();
-    labels.scale = float(devicePixelRatioF()); // high-DPI screens: the same text size in points
-    labels.nodeLabels = m_labelsShown;
-    m_renderer->setLabelOptions(labels);
-    m_renderer->upload(m_scene);
+    QOpenGLExtraFunctions* f = context()->extraFunctions();
     const qreal ratio = devicePixelRatioF();
-    render::RenderTarget target;
-    target.framebuffer = defaultFramebufferObject();
-    target.width = int(std::lround(width() * ratio));
-    target.height = int(std::lround(height() * ratio));
-    m_renderer->render(currentView(), target);
+    const int w = int(std::lround(width() * ratio));
+    const int h = int(std::lround(height() * ratio));
+    const std::optional<ViewFrame> frame = m_renderThread ? m_renderThread->latest() : std::nullopt;
+    if (!frame) {
+        const Rgba bg = render::SceneRenderer::DefaultBackground;
+        f->glClearColor(float((bg >> 24) & 0xff) / 255.0f, float((bg >> 16) & 0xff) / 255.0f,
+                        float((bg >> 8) & 0xff) / 255.0f, 1.0f);
+        f->glClear(GL_COLOR_BUFFER_BIT);
+    } else {
+        // The view thread's picture, scaled if the widget was resized since it was drawn.
+        if (!m_readFramebuffer)
+            f->glGenFramebuffers(1, &m_readFramebuffer);
+        f->glBindFramebuffer(GL_READ_FRAMEBUFFER, m_readFramebuffer);
+        f->glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, frame->texture, 0);
+        f->glBindFramebuffer(GL_DRAW_FRAMEBUFFER, defaultFramebufferObject());
+        const bool same = frame->pixels == QSize(w, h);
+        f->glBlitFramebuffer(0, 0, frame->pixels.width(), frame->pixels.height(), 0, 0, w, h, GL_COLOR_BUFFER_BIT,
+                             same ? GL_NEAREST : GL_LINEAR);
+        f->glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
+        f->glBindFramebuffer(GL_FRAMEBUFFER, defaultFramebufferObject());
+        // The view thread may draw into this texture again once this copy is done.
+        GLsync fence = f->glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+        f->glFlush();
+        m_renderThread->displayed(frame->index, fence);
+        if (frame->serial != m_shownSerial) {
+            m_shownSerial = frame->serial;
+            m_shownTextBoxes = frame->textItemBoxes;
+            m_annotationTexts = m_requestedAnnotationTexts;
+            m_nameplateCount = m_requestedNameplateCount;
+            Q_EMIT frameShown(frame->renderMs, frame->sceneLockMs);
+        }
+    }
 
     // 2D overlays of a gesture in progress: the selection box or loop, the edge being drawn.
     if (m_gesture == Gesture::Lasso && m_lasso.size() >= 2) {
@@ -440,7 +554,7 @@ void GraphView::presenceMoved()
     m_presenceUntilMs = net::RemotePresence::nowMs() + PresenceTailMs;
     if (!m_presenceTimer->isActive())
         m_presenceTimer->start();
-    update();
+    requestFrame();
 }
 
 void GraphView::applyRemoteDrags()
@@ -464,6 +578,7 @@ void GraphView::applyRemoteDrags()
     for (const EntityId id : m_remotelyDragged)
         if (!now.count(id))
             ended.push_back(id);
+    auto lock = lockScene();
     if (!ended.empty())
         m_scene.updateNodes(*m_document, ended); // back to the document's position
     if (!moved.empty())
@@ -479,7 +594,7 @@ void GraphView::follow(std::optional<net::protocol::PeerIndex> peer)
     if (peer)
         jumpTo(*peer);
     Q_EMIT followingChanged();
-    update();
+    requestFrame();
 }
 
 bool GraphView::jumpTo(net::protocol::PeerIndex peer)
@@ -495,7 +610,7 @@ bool GraphView::jumpTo(net::protocol::PeerIndex peer)
         const glm::vec3 target = toGlm(it->second.view->target);
         if (glm::distance(eye, m_camera.eyePosition()) > 1e-4f || glm::distance(target, m_camera.target()) > 1e-4f) {
             m_camera.lookFrom(eye, target);
-            update();
+            requestFrame();
         }
         return true;
     }
@@ -518,10 +633,10 @@ bool GraphView::jumpTo(net::protocol::PeerIndex peer)
 
 void GraphView::selectionChanged()
 {
-    update();
+    requestFrame();
 }
 
-void GraphView::updateOverlays()
+void GraphView::updateOverlays(ViewFrameInput& input)
 {
     render::Highlights h;
     h.selected = m_session.selection();
@@ -535,8 +650,8 @@ void GraphView::updateOverlays()
         avatars = std::move(people.avatars);
         plates = std::move(people.nameplates);
     }
-    m_nameplateCount = plates.size();
-    m_annotationTexts.clear();
+    m_requestedNameplateCount = plates.size();
+    m_requestedAnnotationTexts.clear();
     if (m_annotationsShown) {
         if (m_annotationsStale)
             readAnnotations();
@@ -564,7 +679,7 @@ void GraphView::updateOverlays()
             item.declutter = true;
             item.overScene = false;
             plates.push_back(std::move(item));
-            m_annotationTexts.push_back(a.id);
+            m_requestedAnnotationTexts.push_back(a.id);
         }
         for (auto& [color, ids] : marks)
             h.marks.push_back({color, std::move(ids)});
@@ -577,13 +692,14 @@ void GraphView::updateOverlays()
         labels.selected.insert(labels.selected.end(), m_searchMatches->begin(),
                                m_searchMatches->begin() + std::ptrdiff_t(std::min<std::size_t>(m_searchMatches->size(), 2000)));
     labels.hovered = m_hovered.value_or(EntityId {});
-    m_renderer->setLabelHighlights(std::move(labels));
-    if (h != m_shownHighlights) {
+    input.labelHighlights = std::move(labels);
+    if (h != m_shownHighlights || !m_highlightsSent) {
         m_shownHighlights = h;
-        m_renderer->setHighlights(std::move(h));
+        m_highlightsSent = true;
+        input.highlights = std::move(h);
     }
-    m_renderer->setAvatars(std::move(avatars));
-    m_renderer->setTextItems(std::move(plates));
+    input.avatars = std::move(avatars);
+    input.textItems = std::move(plates);
 }
 
 void GraphView::readAnnotations()
@@ -621,9 +737,9 @@ std::optional<glm::vec3> GraphView::annotationAnchor(EntityId target) const
 
 std::optional<EntityId> GraphView::annotationAt(QPoint pixel) const
 {
-    if (!m_renderer || !m_annotationsShown)
+    if (!m_annotationsShown)
         return std::nullopt;
-    const std::vector<glm::vec4>& boxes = m_renderer->lastLabelLayout().textItemBoxes;
+    const std::vector<glm::vec4>& boxes = m_shownTextBoxes;
     const glm::vec2 p = glm::vec2(float(pixel.x()), float(pixel.y())) * float(devicePixelRatioF());
     // The last drawn is on top: search backwards.
     for (std::size_t i = m_annotationTexts.size(); i-- > 0;) {
@@ -691,7 +807,7 @@ void GraphView::mouseMoveEvent(QMouseEvent* event)
         const auto edge = node ? std::nullopt : edgeAt(now);
         if (edge != m_hoveredEdge) {
             m_hoveredEdge = edge;
-            update();
+            requestFrame();
         }
         sendCursor(now);
         return;
@@ -717,24 +833,24 @@ void GraphView::mouseMoveEvent(QMouseEvent* event)
             continueMove(now);
         } else if (m_tool == Tool::Select) {
             m_gesture = Gesture::Box;
-            update();
+            QOpenGLWidget::update(); // the box is drawn over the last frame
         }
         return;
     case Gesture::MoveNodes:
         continueMove(now);
         return;
     case Gesture::Box:
-        update();
+        QOpenGLWidget::update();
         return;
     case Gesture::Connect:
         m_connectTo = now;
         setHovered(nodeAt(now));
-        update();
+        QOpenGLWidget::update();
         return;
     case Gesture::Lasso:
         if ((now - m_lasso.back()).manhattanLength() >= 3) {
             m_lasso.push_back(now);
-            update();
+            QOpenGLWidget::update();
         }
         return;
     }
@@ -787,10 +903,11 @@ void GraphView::mouseReleaseEvent(QMouseEvent* event)
             if (const auto target = nodeAt(at); target && *target != *m_pressNode)
                 if (const auto edge = m_session.connectNodes(*m_pressNode, *target, m_connectDirected))
                     m_session.setSelection({*edge});
-        update();
+        requestFrame();
         break;
     }
     m_pressNode.reset();
+    QOpenGLWidget::update(); // a box, loop or edge being drawn goes at once
 }
 
 void GraphView::beginMove(QPoint pixel)
@@ -828,12 +945,15 @@ void GraphView::continueMove(QPoint pixel)
         m_moveNow[i].second = m_moveStart[i].second + delta;
         live.push_back({m_moveNow[i].first, toVec3(m_moveNow[i].second)});
     }
-    m_scene.overridePositions(m_moveNow);
+    {
+        auto lock = lockScene();
+        m_scene.overridePositions(m_moveNow);
+    }
     if (net::SyncClient* c = m_session.client()) {
         c->dragTo(live);
         c->setCursor(toVec3(*at));
     }
-    update();
+    requestFrame();
 }
 
 void GraphView::finishMove(bool commit)
@@ -857,11 +977,13 @@ void GraphView::finishMove(bool commit)
     // The release is one transaction (one undo step); the others' overlays clear on it.
     if (commit && moved)
         m_session.moveNodes(positions);
-    else if (m_document)
+    else if (m_document) {
+        auto lock = lockScene();
         m_scene.updateNodes(*m_document, ids);
+    }
     if (net::SyncClient* c = m_session.client())
         c->endDrag();
-    update();
+    requestFrame();
 }
 
 void GraphView::finishBox(QPoint pixel, bool add)
@@ -874,7 +996,7 @@ void GraphView::finishBox(QPoint pixel, bool add)
     for (const std::uint32_t i : inside)
         sel.push_back(m_scene.nodeIds()[i]);
     m_session.setSelection(std::move(sel));
-    update();
+    requestFrame();
 }
 
 void GraphView::finishLasso(bool add)
@@ -894,7 +1016,7 @@ void GraphView::finishLasso(bool add)
         }
     }
     m_session.setSelection(std::move(sel));
-    update();
+    requestFrame();
 }
 
 void GraphView::showLivePositions(const std::vector<EntityId>& ids, const std::vector<Vec3>& positions)
@@ -903,20 +1025,28 @@ void GraphView::showLivePositions(const std::vector<EntityId>& ids, const std::v
     moved.reserve(ids.size());
     for (std::size_t i = 0; i < ids.size() && i < positions.size(); ++i)
         moved.emplace_back(ids[i], toGlm(positions[i]));
-    m_scene.overridePositions(moved);
-    update();
+    {
+        auto lock = lockScene();
+        m_scene.overridePositions(moved);
+    }
+    requestFrame();
 }
 
 void GraphView::clearLivePositions()
 {
     if (!m_document)
         return;
-    m_scene.clearOverrides(*m_document);
+    {
+        auto lock = lockScene();
+        m_scene.clearOverrides(*m_document);
+    }
     m_remotelyDragged.clear();
     applyRemoteDrags(); // others' drags are still theirs
-    if (m_gesture == Gesture::MoveNodes)
+    if (m_gesture == Gesture::MoveNodes) {
+        auto lock = lockScene();
         m_scene.overridePositions(m_moveNow);
-    update();
+    }
+    requestFrame();
 }
 
 void GraphView::selectNextNode(bool forward, bool extend)
@@ -947,7 +1077,7 @@ void GraphView::selectNextNode(bool forward, bool extend)
     sel.push_back(chosen);
     m_keyCurrent = chosen; // the next step goes on from it
     m_session.setSelection(std::move(sel));
-    update();
+    requestFrame();
 }
 
 void GraphView::nudgeSelection(QPoint pixels)
@@ -1054,7 +1184,7 @@ void GraphView::keyPressEvent(QKeyEvent* event)
             finishMove(false);
         } else if (m_gesture != Gesture::None) {
             m_gesture = Gesture::None;
-            update();
+            requestFrame();
         } else {
             m_session.setSelection({});
         }

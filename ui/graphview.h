@@ -8,24 +8,26 @@
 #include "protocol.h"
 #include "renderscene.h"
 
+#include <QImage>
 #include <QOpenGLWidget>
 #include <QPoint>
 #include <QRect>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <unordered_set>
 #include <vector>
 
 class QTimer;
 
-namespace constellate::render {
-class SceneRenderer;
-}
-
 namespace constellate::ui {
 
 class EditorSession;
+class ViewRenderThread;
+struct ViewFrameInput;
 
 /// What a left click does in the view.
 enum class Tool {
@@ -36,6 +38,9 @@ enum class Tool {
 };
 
 /// The 3D view of the session's document: render/'s SceneRenderer in a QOpenGLWidget.
+/// Frames are drawn on a thread of their own (ViewRenderThread) and shown when done, so
+/// a slow frame (a large graph on a software renderer) never stalls the window: the UI
+/// thread only asks for frames and shows the newest one.
 ///
 /// Mouse: the tool's left button (see Tool); right drag or Alt and left drag: orbit;
 /// middle drag, or Shift and right drag: pan; wheel: zoom. Keys: F frames the selection
@@ -99,6 +104,9 @@ public:
     /// Multisampling of new views: 4 with a GPU, none with a CPU renderer (llvmpipe), unless
     /// the setting "view/antialiasing" says otherwise (View > Smooth Edges).
     static int multisampleSamples();
+    /// Multisampling of this view from the next frame on (View > Smooth Edges).
+    void setSmoothEdges(bool on);
+    bool smoothEdges() const { return m_samples > 0; }
 
     /// Node labels on or off (nameplates always show).
     void setLabelsShown(bool on);
@@ -107,6 +115,16 @@ public:
     /// up), right drag looks around; off: the orbit camera.
     void setFlyMode(bool on);
     bool flyMode() const { return m_flyMode; }
+
+    /// Frames shown so far (each one drawn on the view thread).
+    std::uint64_t framesShown() const { return m_shownSerial; }
+    /// Waits (running the event loop, at most `timeoutMs`) until the frame on screen shows
+    /// everything asked for so far, then returns its pixels (tests, screenshots). A grab
+    /// right after a change may otherwise show the frame before it.
+    QImage grabSettledFrame(int timeoutMs = 10'000);
+    /// Tests: runs on the view thread before each frame is drawn (it may block, holding a
+    /// frame in flight while the UI thread goes on).
+    void setBeforeFrameHook(std::function<void()> hook);
 
     /// Keeps the camera on another user's view as it changes (nullopt: stop).
     void follow(std::optional<net::protocol::PeerIndex> peer);
@@ -131,6 +149,9 @@ Q_SIGNALS:
     void flyModeChanged(bool on);
     /// A click on an annotation's text (its target is selected too).
     void annotationClicked(constellate::EntityId annotation);
+    /// A new frame is on screen; it took `renderMs` on the view thread, of which the scene
+    /// was locked `sceneLockMs` (the UI thread waits that long at most to change it).
+    void frameShown(double renderMs, double sceneLockMs);
 
 protected:
     void initializeGL() override;
@@ -175,7 +196,14 @@ private:
     std::optional<glm::vec3> annotationAnchor(EntityId target) const;
     void presenceMoved();
     void applyRemoteDrags();
-    void updateOverlays();
+    /// Asks for a new frame (drawn on the view thread as soon as it is free).
+    void requestFrame();
+    /// Starts the frame asked for if the view thread is free.
+    void startFrame();
+    void frameDone();
+    void updateOverlays(ViewFrameInput& input);
+    /// The scene is written only with this held (the view thread reads it with it held).
+    std::unique_lock<std::mutex> lockScene() { return std::unique_lock(m_sceneMutex); }
     void selectionChanged();
     void flyStep();
     static bool isFlyKey(int key);
@@ -183,11 +211,21 @@ private:
     EditorSession& m_session;
     const GraphDocument* m_document = nullptr;
     render::RenderScene m_scene;
+    std::mutex m_sceneMutex;
     mutable render::PickGrid m_pick;
     mutable render::EdgePickTree m_edgePick;
     render::Camera m_camera;
-    std::unique_ptr<render::SceneRenderer> m_renderer;
+    std::unique_ptr<ViewRenderThread> m_renderThread;
     QString m_glError;
+    int m_samples = 0;           ///< multisampling of the view thread's frames
+    bool m_frameWanted = true;   ///< something changed since the last frame was asked for
+    bool m_startingFrame = false;
+    std::uint64_t m_shownSerial = 0;
+    int m_shownIndex = -1;       ///< the view thread's texture on screen
+    unsigned m_readFramebuffer = 0; ///< this context's framebuffer over that texture
+    std::vector<glm::vec4> m_shownTextBoxes; ///< the shown frame's text items (annotation picking)
+    std::vector<EntityId> m_requestedAnnotationTexts;
+    std::size_t m_requestedNameplateCount = 0;
     bool m_framePending = true;
     Tool m_tool = Tool::Select;
     bool m_connectDirected = false;
@@ -217,14 +255,15 @@ private:
     bool m_annotationsShown = true;
     bool m_annotationsStale = true;
     std::vector<ShownAnnotation> m_annotations;
-    std::vector<EntityId> m_annotationTexts; ///< per text item after the nameplates: its annotation
-    std::size_t m_nameplateCount = 0;
+    std::vector<EntityId> m_annotationTexts; ///< per text item after the nameplates: its annotation (shown frame)
+    std::size_t m_nameplateCount = 0;          ///< in the shown frame
     std::optional<std::vector<EntityId>> m_searchMatches;
     bool m_flyMode = false;
     std::unordered_set<int> m_flyKeys; ///< held
     QTimer* m_flyTimer = nullptr;
     qint64 m_flyLastMs = 0;
-    render::Highlights m_shownHighlights; ///< what the renderer has (set again only on change)
+    render::Highlights m_shownHighlights; ///< what the view thread has (sent again only on change)
+    bool m_highlightsSent = false;
     QTimer* m_presenceTimer = nullptr; ///< redraws while remote presence is being smoothed
     qint64 m_presenceUntilMs = 0;
 };

@@ -417,12 +417,12 @@ void MainWindow::buildMenus()
     });
     QAction* smooth = viewMenu->addAction(tr("&Smooth Edges"));
     smooth->setCheckable(true);
-    smooth->setChecked(GraphView::multisampleSamples() > 0);
+    smooth->setChecked(m_view->smoothEdges());
     smooth->setToolTip(tr("Antialiasing (multisampling): off by default with a software renderer, where it "
-                          "halves the frame rate. Takes effect in the next window."));
+                          "halves the frame rate."));
     connect(smooth, &QAction::toggled, this, [this](bool on) {
         QSettings().setValue(QStringLiteral("view/antialiasing"), on);
-        statusBar()->showMessage(tr("Smooth edges %1 from the next start").arg(on ? tr("on") : tr("off")), 5000);
+        m_view->setSmoothEdges(on);
     });
     QAction* fly = viewMenu->addAction(tr("F&ly Mode"));
     fly->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F));

@@ -1,5 +1,6 @@
 #include "frameloop.h"
 
+#include "offscreentarget.h"
 #include "vrshared.h"
 #include "xrnames.h"
 
@@ -186,10 +187,7 @@ void FrameLoop::run()
 bool FrameLoop::setUp(Failure* failure)
 {
     // The XR thread's own context, sharing objects with the editor's view.
-    QSurfaceFormat format;
-    format.setRenderableType(QSurfaceFormat::OpenGL);
-    format.setVersion(3, 3);
-    format.setProfile(QSurfaceFormat::CoreProfile);
+    const QSurfaceFormat format = render::coreProfileFormat();
     m_context = std::make_unique<QOpenGLContext>();
     m_context->setFormat(format);
     if (m_options.shareContext)

@@ -1,6 +1,7 @@
 #include "vrsession.h"
 
 #include "frameloop.h"
+#include "offscreentarget.h"
 #include "vrshared.h"
 
 #include <QCoreApplication>
@@ -37,10 +38,7 @@ bool VrSession::start(const VrSessionOptions& options, QString* error)
     }
     // Made here: an offscreen surface may be backed by a window, which only the UI thread
     // may create; the XR thread then makes its own context current on it.
-    QSurfaceFormat format;
-    format.setRenderableType(QSurfaceFormat::OpenGL);
-    format.setVersion(3, 3);
-    format.setProfile(QSurfaceFormat::CoreProfile);
+    const QSurfaceFormat format = render::coreProfileFormat();
     m_surface = std::make_unique<QOffscreenSurface>();
     m_surface->setFormat(format);
     m_surface->create();

@@ -43,6 +43,7 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <thread>
 
 using namespace constellate;
@@ -441,7 +442,7 @@ TEST_F(EditorTest, OthersCursorsAndSelectionsShowInTheirColours)
         return countColour(selected, Magenta, 60, around) > 20;
     })) << "the guest's selection is not outlined in the guest's colour";
     // And the guest's own view outlines it in the local selection colour (yellow).
-    const QImage own = gv->grabFramebuffer();
+    const QImage own = gv->grabSettledFrame();
     const QPoint g = *gv->pixelOf(node);
     EXPECT_GT(countColour(own, qRgb(255, 210, 30), 50, QRect(g - QPoint(40, 40), QSize(81, 81))), 20);
 
@@ -719,6 +720,25 @@ TEST_F(EditorTest, AutoLayoutSettlesLiveForTheOthersAndIsOneUndoStep)
     EXPECT_LT(distance(positionOf(host->document(), valjean), start), 1e-6f) << "a pinned node moved";
 }
 
+/// Shows `window` (900x600) with Les Misérables (77 nodes) opened in `session`; its view
+/// once every node is drawn, or null (the failure reported).
+GraphView* showLesMiserables(EditorSession& session, MainWindow& window)
+{
+    window.resize(900, 600);
+    window.show();
+    QString error;
+    if (!session.openFile(QStringLiteral(CONSTELLATE_TEST_GRAPHS "/lesmis.gexf"), &error)) {
+        ADD_FAILURE() << error.toStdString();
+        return nullptr;
+    }
+    GraphView* view = window.view();
+    if (!waitFor([&] { return view->scene().nodes().size() == 77u; })) {
+        ADD_FAILURE() << "the view did not get the 77 nodes";
+        return nullptr;
+    }
+    return view;
+}
+
 // Run in a child process by EditorHighDpi.TheViewDrawsAndPicksAtTheScreensPixels, with
 // QT_SCALE_FACTOR=2 (the scale must be set before the application starts). Skipped in a
 // normal run.
@@ -728,17 +748,13 @@ TEST(EditorHighDpiChild, DrawsAndPicksAtTwiceThePixels)
         GTEST_SKIP() << "run by EditorHighDpi.TheViewDrawsAndPicksAtTheScreensPixels";
     EditorSession session(Profile {0x4004, QStringLiteral("solo"), 0});
     MainWindow window(session);
-    window.resize(900, 600);
-    window.show();
-    QString error;
-    ASSERT_TRUE(session.openFile(QStringLiteral(CONSTELLATE_TEST_GRAPHS "/lesmis.gexf"), &error)) << error.toStdString();
-    GraphView* view = window.view();
-    ASSERT_TRUE(waitFor([&] { return view->scene().nodes().size() == 77u; }));
+    GraphView* view = showLesMiserables(session, window);
+    ASSERT_TRUE(view);
     ASSERT_DOUBLE_EQ(view->devicePixelRatioF(), 2.0);
     settle(200);
 
     // The framebuffer has the screen's pixels: twice the widget's size each way.
-    const QImage image = view->grabFramebuffer();
+    const QImage image = view->grabSettledFrame();
     EXPECT_EQ(image.width(), 2 * view->width());
     EXPECT_EQ(image.height(), 2 * view->height());
 
@@ -768,6 +784,69 @@ TEST(EditorHighDpi, TheViewDrawsAndPicksAtTheScreensPixels)
     const QByteArray output = child.readAll();
     EXPECT_EQ(child.exitCode(), 0) << output.toStdString();
     EXPECT_TRUE(output.contains("[  PASSED  ] 1 test")) << output.toStdString();
+}
+
+// Frames are drawn on the view's own thread: while one is held there (as a slow frame of a
+// large graph on a software renderer would be), the window goes on answering clicks and
+// keys, and the frame shows once it is done.
+TEST(EditorView, TheWindowAnswersWhileAFrameIsBeingDrawn)
+{
+    EditorSession session(Profile {0x5005, QStringLiteral("solo"), 0});
+    MainWindow window(session);
+    GraphView* view = showLesMiserables(session, window);
+    ASSERT_TRUE(view);
+    const QImage first = view->grabSettledFrame();
+    const QPoint middle(first.width() / 2, first.height() / 2);
+    ASSERT_FALSE(isRed(first.pixel(middle)));
+
+    // The next frame waits on the view thread until released.
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::atomic<int> held {0};
+    view->setBeforeFrameHook([released, &held] {
+        ++held;
+        released.wait();
+    });
+    const std::uint64_t shown = view->framesShown();
+
+    // A red node between the eye and what it looks at: in the middle of the next frame.
+    const glm::vec3 eye = view->camera().eyePosition();
+    const glm::vec3 target = view->camera().target();
+    const glm::vec3 at = eye + (target - eye) * 0.3f;
+    TransactionBuilder b = session.document().begin();
+    const EntityId red = b.createNode({FieldValue {{Field::Position, {}}, Value(Vec3 {at.x, at.y, at.z})},
+                                       FieldValue {{Field::Color, {}}, Value::color(0xff0000ff)},
+                                       FieldValue {{Field::Size, {}}, Value(double(glm::length(target - eye)) * 0.03)}});
+    session.commit(b, QStringLiteral("Add Node"));
+    ASSERT_TRUE(waitFor([&] { return held.load() >= 1; })) << "no frame was asked for";
+
+    // Held: the UI thread still picks, selects, undoes and redoes (counted, not timed).
+    ASSERT_TRUE(waitFor([&] { return view->nodeAt(middle / view->devicePixelRatioF()).has_value(); }));
+    const EntityId picked = *view->nodeAt(middle / view->devicePixelRatioF());
+    click(view, middle / view->devicePixelRatioF());
+    EXPECT_EQ(session.selection(), std::vector<EntityId> {picked});
+    key(view, Qt::Key_Z, Qt::ControlModifier);
+    EXPECT_EQ(session.document().count(EntityKind::Node), 77u);
+    key(view, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    EXPECT_EQ(session.document().count(EntityKind::Node), 78u);
+    settle(300);
+    EXPECT_EQ(view->framesShown(), shown) << "a frame was shown while the view thread was held";
+    EXPECT_FALSE(isRed(view->grabFramebuffer().pixel(middle))) << "the held frame is on screen already";
+
+    // Released: the frames asked for meanwhile are drawn, the newest showing the red node.
+    view->setBeforeFrameHook({});
+    release.set_value();
+    QImage after;
+    EXPECT_TRUE(waitFor([&] {
+        after = view->grabFramebuffer();
+        return view->framesShown() > shown && isRed(after.pixel(middle));
+    })) << std::hex << after.pixel(middle);
+    EXPECT_EQ(view->nodeAt(middle / view->devicePixelRatioF()), red);
+
+    // Smooth edges (multisampled on the view thread, then resolved) from the next frame on.
+    const std::uint64_t aliased = view->framesShown();
+    view->setSmoothEdges(true);
+    EXPECT_TRUE(waitFor([&] { return view->framesShown() > aliased && isRed(view->grabFramebuffer().pixel(middle)); }));
 }
 
 TEST(EditorFiles, OpenSaveAndOpenAgainKeepTheGraphExactly)

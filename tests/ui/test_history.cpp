@@ -152,7 +152,7 @@ TEST_F(HistoryTest, APreviewShowsTheVersionBesideTheLiveDocumentWithoutTouchingI
     EXPECT_EQ(preview->document().count(EntityKind::Node), 77u);
     EXPECT_EQ(hostSession().document().canonicalHash(), live);
     // Something is drawn: the version's nodes over the background.
-    const QImage shot = preview->view()->grabFramebuffer();
+    const QImage shot = preview->view()->grabSettledFrame();
     const QRgb background = shot.pixel(0, 0);
     int drawn = 0;
     for (int y = 0; y < shot.height(); y += 4)
