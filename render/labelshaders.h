@@ -28,7 +28,7 @@ const vec2 corners[4] = vec2[4](vec2(0.0, 0.0), vec2(1.0, 0.0), vec2(0.0, 1.0), 
 
 void main()
 {
-    vec4 clip = u_projection * u_view * vec4(a_anchor, 1.0);
+    vec4 clip = u_viewProjection * vec4(a_anchor, 1.0);
     if (clip.w <= 0.0) {
         gl_Position = vec4(2.0, 2.0, 2.0, 1.0); // behind the eye: outside the clip volume
         return;

@@ -9,6 +9,7 @@
 
 #include <glm/gtc/type_ptr.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -19,13 +20,38 @@ namespace constellate::render {
 
 namespace {
 
-/// The per-view uniform block (std140: two mat4 and a vec4, no padding).
+/// The per-view uniform block (std140: mat4, mat4, vec4, mat4, no padding).
 struct ViewBlockData {
     glm::mat4 view;
     glm::mat4 projection;
     glm::vec4 viewport;
+    glm::mat4 viewProjection;
 };
-static_assert(sizeof(ViewBlockData) == 144);
+static_assert(sizeof(ViewBlockData) == 208);
+
+/// One end of an edge drawn as a line (EdgeLineVertex): where it is and its colour.
+struct LineVertex {
+    glm::vec3 position;
+    std::uint8_t color[4];
+};
+static_assert(sizeof(LineVertex) == 16);
+
+/// The two ends of an edge's line: the source, and the target or, when directed, the
+/// arrowhead's tip on the target's surface (as EdgeVertex places it).
+void lineVertices(const EdgeInstance& e, LineVertex* out)
+{
+    glm::vec3 end = e.target;
+    if (e.flags & 1u) {
+        const glm::vec3 along = e.target - e.source;
+        const float length = glm::length(along);
+        if (length > 0.0f)
+            end -= along / length * std::min(e.targetRadius, length);
+    }
+    out[0].position = e.source;
+    out[1].position = end;
+    for (int i = 0; i < 4; ++i)
+        out[0].color[i] = out[1].color[i] = e.color[i];
+}
 
 constexpr GLuint ViewBlockBinding = 0;
 constexpr float ArrowLengthPixels = 12.0f;
@@ -55,6 +81,16 @@ struct SceneRenderer::Gl : GlFunctions {
     GLsizei ringCount = 0;
     GLsizei highlightEdgeCount = 0;
     GLsizei avatarCount = 0;
+    // The directed edges' instances again, for the arrowheads of the lines path: a large
+    // graph's arrowhead pass then runs over these only.
+    GLuint arrowVao = 0;
+    GLuint arrowBuffer = 0;
+    GLsizei arrowCount = 0;
+    // The lines path's vertices, two per edge, kept while the graph has enough edges.
+    GLuint lineVao = 0;
+    GLuint lineBuffer = 0;
+    GLsizei lineVertexCount = 0;
+    bool linesValid = false;
 
     GLuint link(const char* vertex, const char* fragment, const char* name)
     {
@@ -119,10 +155,11 @@ struct SceneRenderer::Gl : GlFunctions {
         glDeleteProgram(edgeProgram);
         glDeleteProgram(edgeLineProgram);
         glDeleteProgram(ringProgram);
-        const GLuint vaos[] = {nodeVao, edgeVao, ringVao, highlightEdgeVao, avatarVao};
-        glDeleteVertexArrays(5, vaos);
-        const GLuint buffers[] = {nodeBuffer, edgeBuffer, viewBuffer, ringBuffer, highlightEdgeBuffer, avatarBuffer};
-        glDeleteBuffers(6, buffers);
+        const GLuint vaos[] = {nodeVao, edgeVao, ringVao, highlightEdgeVao, avatarVao, arrowVao, lineVao};
+        glDeleteVertexArrays(7, vaos);
+        const GLuint buffers[] = {nodeBuffer, edgeBuffer, viewBuffer, ringBuffer, highlightEdgeBuffer, avatarBuffer,
+                                  arrowBuffer, lineBuffer};
+        glDeleteBuffers(8, buffers);
     }
 };
 
@@ -163,27 +200,40 @@ bool SceneRenderer::initialize()
         return false;
     gl.ringWidthLocation = gl.glGetUniformLocation(gl.ringProgram, "u_ringWidth");
 
-    GLuint vaos[5];
-    gl.glGenVertexArrays(5, vaos);
+    GLuint vaos[7];
+    gl.glGenVertexArrays(7, vaos);
     gl.nodeVao = vaos[0];
     gl.edgeVao = vaos[1];
     gl.ringVao = vaos[2];
     gl.highlightEdgeVao = vaos[3];
     gl.avatarVao = vaos[4];
-    GLuint buffers[6];
-    gl.glGenBuffers(6, buffers);
+    gl.arrowVao = vaos[5];
+    gl.lineVao = vaos[6];
+    GLuint buffers[8];
+    gl.glGenBuffers(8, buffers);
     gl.nodeBuffer = buffers[0];
     gl.edgeBuffer = buffers[1];
     gl.viewBuffer = buffers[2];
     gl.ringBuffer = buffers[3];
     gl.highlightEdgeBuffer = buffers[4];
     gl.avatarBuffer = buffers[5];
+    gl.arrowBuffer = buffers[6];
+    gl.lineBuffer = buffers[7];
 
     gl.bindNodeAttributes(gl.nodeVao, gl.nodeBuffer);
     gl.bindEdgeAttributes(gl.edgeVao, gl.edgeBuffer);
     gl.bindRingAttributes(gl.ringVao, gl.ringBuffer);
     gl.bindEdgeAttributes(gl.highlightEdgeVao, gl.highlightEdgeBuffer);
     gl.bindNodeAttributes(gl.avatarVao, gl.avatarBuffer);
+    gl.bindEdgeAttributes(gl.arrowVao, gl.arrowBuffer);
+    gl.glBindVertexArray(gl.lineVao);
+    gl.glBindBuffer(GL_ARRAY_BUFFER, gl.lineBuffer);
+    gl.glEnableVertexAttribArray(0);
+    gl.glVertexAttribPointer(0, 3, GL_FLOAT, GL_FALSE, sizeof(LineVertex),
+                             reinterpret_cast<const void*>(offsetof(LineVertex, position)));
+    gl.glEnableVertexAttribArray(1);
+    gl.glVertexAttribPointer(1, 4, GL_UNSIGNED_BYTE, GL_TRUE, sizeof(LineVertex),
+                             reinterpret_cast<const void*>(offsetof(LineVertex, color)));
     gl.glBindVertexArray(0);
     gl.glBindBuffer(GL_ARRAY_BUFFER, 0);
 
@@ -240,6 +290,7 @@ void SceneRenderer::upload(RenderScene& scene)
 {
     m_stats.nodeBytesUploaded = 0;
     m_stats.edgeBytesUploaded = 0;
+    m_stats.lineBytesUploaded = 0;
     m_stats.bufferUpdates = 0;
     m_stats.overlayBytesUploaded = 0;
     if (!isInitialized())
@@ -249,6 +300,8 @@ void SceneRenderer::upload(RenderScene& scene)
                     m_gl->nodeCount, m_stats.nodeBytesUploaded, m_stats.bufferUpdates);
     uploadInstances(*m_gl, m_gl->edgeBuffer, scene.edges(), changes.edgesRebuilt, changes.edgeRanges,
                     m_gl->edgeCount, m_stats.edgeBytesUploaded, m_stats.bufferUpdates);
+    uploadArrows(scene, changes);
+    uploadLines(scene, changes);
 
     if (m_highlightsChanged || scene.version() != m_highlightedVersion) {
         const HighlightInstances h = highlightInstances(scene, m_highlights);
@@ -263,6 +316,85 @@ void SceneRenderer::upload(RenderScene& scene)
         m_avatarsChanged = false;
     }
     m_labels->upload(scene, changes);
+}
+
+void SceneRenderer::uploadLines(const RenderScene& scene, const RenderScene::Changes& changes)
+{
+    Gl& gl = *m_gl;
+    const std::span<const EdgeInstance> edges = scene.edges();
+    if (edges.empty() || edges.size() < m_edgeLinesFrom) {
+        // Too few edges for lines: their memory goes.
+        if (gl.lineVertexCount > 0) {
+            gl.glBindBuffer(GL_ARRAY_BUFFER, gl.lineBuffer);
+            gl.glBufferData(GL_ARRAY_BUFFER, 0, nullptr, GL_DYNAMIC_DRAW);
+            gl.glBindBuffer(GL_ARRAY_BUFFER, 0);
+        }
+        gl.lineVertexCount = 0;
+        gl.linesValid = false;
+        return;
+    }
+    std::vector<LineVertex> vertices;
+    gl.glBindBuffer(GL_ARRAY_BUFFER, gl.lineBuffer);
+    if (changes.edgesRebuilt || !gl.linesValid) {
+        vertices.resize(2 * edges.size());
+        for (std::size_t i = 0; i < edges.size(); ++i)
+            lineVertices(edges[i], &vertices[2 * i]);
+        const std::size_t size = vertices.size() * sizeof(LineVertex);
+        gl.glBufferData(GL_ARRAY_BUFFER, GLsizeiptr(size), vertices.data(), GL_DYNAMIC_DRAW);
+        gl.lineVertexCount = GLsizei(vertices.size());
+        gl.linesValid = true;
+        m_stats.lineBytesUploaded += size;
+        ++m_stats.bufferUpdates;
+    } else {
+        for (const InstanceRange& r : changes.edgeRanges) {
+            vertices.resize(2 * std::size_t(r.count));
+            for (std::uint32_t i = 0; i < r.count; ++i)
+                lineVertices(edges[r.first + i], &vertices[2 * std::size_t(i)]);
+            const std::size_t size = vertices.size() * sizeof(LineVertex);
+            gl.glBufferSubData(GL_ARRAY_BUFFER, GLintptr(2 * std::size_t(r.first) * sizeof(LineVertex)), GLsizeiptr(size),
+                               vertices.data());
+            m_stats.lineBytesUploaded += size;
+            ++m_stats.bufferUpdates;
+        }
+    }
+    gl.glBindBuffer(GL_ARRAY_BUFFER, 0);
+}
+
+void SceneRenderer::uploadArrows(const RenderScene& scene, const RenderScene::Changes& changes)
+{
+    // Which edges are directed changes only when the edge instances are rebuilt (an edge's
+    // direction is fixed when it is made); otherwise the changed ranges' directed edges are
+    // copied to their places (a contiguous run per range).
+    Gl& gl = *m_gl;
+    const std::span<const EdgeInstance> edges = scene.edges();
+    std::vector<EdgeInstance> run;
+    if (changes.edgesRebuilt) {
+        m_directed.clear();
+        for (std::uint32_t i = 0; i < edges.size(); ++i)
+            if (edges[i].flags & 1u) {
+                m_directed.push_back(i);
+                run.push_back(edges[i]);
+            }
+        gl.replace(gl.arrowBuffer, run, gl.arrowCount, m_stats.edgeBytesUploaded);
+        return;
+    }
+    if (m_directed.empty())
+        return;
+    gl.glBindBuffer(GL_ARRAY_BUFFER, gl.arrowBuffer);
+    for (const InstanceRange& r : changes.edgeRanges) {
+        const auto first = std::lower_bound(m_directed.begin(), m_directed.end(), r.first);
+        const auto last = std::lower_bound(first, m_directed.end(), r.first + r.count);
+        if (first == last)
+            continue;
+        run.clear();
+        for (auto it = first; it != last; ++it)
+            run.push_back(edges[*it]);
+        const std::size_t offset = std::size_t(first - m_directed.begin()) * sizeof(EdgeInstance);
+        gl.glBufferSubData(GL_ARRAY_BUFFER, GLintptr(offset), GLsizeiptr(run.size() * sizeof(EdgeInstance)), run.data());
+        m_stats.edgeBytesUploaded += run.size() * sizeof(EdgeInstance);
+        ++m_stats.bufferUpdates;
+    }
+    gl.glBindBuffer(GL_ARRAY_BUFFER, 0);
 }
 
 void SceneRenderer::setHighlights(Highlights highlights)
@@ -287,7 +419,8 @@ void SceneRenderer::render(const View& view, const RenderTarget& target)
     Gl& gl = *m_gl;
 
     const ViewBlockData block {view.view, view.projection,
-                               glm::vec4(float(target.width), float(target.height), m_edgeWidth, ArrowLengthPixels)};
+                               glm::vec4(float(target.width), float(target.height), m_edgeWidth, ArrowLengthPixels),
+                               view.projection * view.view};
     gl.glBindBuffer(GL_UNIFORM_BUFFER, gl.viewBuffer);
     gl.glBufferSubData(GL_UNIFORM_BUFFER, 0, sizeof block, &block);
     gl.glBindBuffer(GL_UNIFORM_BUFFER, 0);
@@ -313,15 +446,20 @@ void SceneRenderer::render(const View& view, const RenderTarget& target)
         gl.glDrawArraysInstanced(GL_TRIANGLE_STRIP, 0, 4, gl.nodeCount);
         ++m_stats.drawCalls;
     }
-    m_stats.edgesAsLines = gl.edgeCount > 0 && std::size_t(gl.edgeCount) >= m_edgeLinesFrom && m_edgeWidth <= 1.5f;
+    m_stats.edgesAsLines = gl.linesValid && gl.lineVertexCount == 2 * gl.edgeCount && m_edgeWidth <= 1.5f;
     if (m_stats.edgesAsLines) {
-        // Bodies as lines, then the arrowheads alone (the quad program's vertices 6 to 8).
+        // Bodies as lines, then the directed edges' arrowheads alone (the quad program's
+        // vertices 6 to 8).
         gl.glUseProgram(gl.edgeLineProgram);
-        gl.glBindVertexArray(gl.edgeVao);
-        gl.glDrawArraysInstanced(GL_LINES, 0, 2, gl.edgeCount);
-        gl.glUseProgram(gl.edgeProgram);
-        gl.glDrawArraysInstanced(GL_TRIANGLES, 6, 3, gl.edgeCount);
-        m_stats.drawCalls += 2;
+        gl.glBindVertexArray(gl.lineVao);
+        gl.glDrawArrays(GL_LINES, 0, gl.lineVertexCount);
+        ++m_stats.drawCalls;
+        if (gl.arrowCount > 0) {
+            gl.glUseProgram(gl.edgeProgram);
+            gl.glBindVertexArray(gl.arrowVao);
+            gl.glDrawArraysInstanced(GL_TRIANGLES, 6, 3, gl.arrowCount);
+            ++m_stats.drawCalls;
+        }
     } else if (gl.edgeCount > 0) {
         gl.glUseProgram(gl.edgeProgram);
         gl.glBindVertexArray(gl.edgeVao);

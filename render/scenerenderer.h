@@ -29,7 +29,8 @@ struct RenderTarget {
 /// the benchmark reports it.
 struct RenderStats {
     std::size_t nodeBytesUploaded = 0; ///< by the last upload()
-    std::size_t edgeBytesUploaded = 0;
+    std::size_t edgeBytesUploaded = 0; ///< with the arrowheads' copies of directed edges (lines path)
+    std::size_t lineBytesUploaded = 0; ///< the lines path's vertices (two per edge), by the last upload()
     int bufferUpdates = 0;             ///< glBufferData/glBufferSubData calls of the last upload()
     int drawCalls = 0;                 ///< of the last render()
     bool edgesAsLines = false;         ///< the last render() drew edge bodies as lines
@@ -78,7 +79,10 @@ public:
     void setEdgeWidth(float pixels) { m_edgeWidth = pixels; }
     /// From how many edges on, edges of at most 1.5 px are drawn as one-pixel lines (two
     /// vertices each instead of a quad's six: a software renderer spends half a large
-    /// graph's frame on the quads); arrowheads stay triangles. Default 20,000; 0: always.
+    /// graph's frame on the quads); arrowheads stay triangles, drawn for the directed edges
+    /// only (from a copy of their instances). The lines are plain vertices made from the
+    /// instances at upload (two per edge, kept only while there are that many edges), so a
+    /// change takes effect from the next upload(). Default 20,000; 0: always.
     void setEdgeLinesFrom(std::size_t edges) { m_edgeLinesFrom = edges; }
 
     /// What to outline (see Highlights). Kept and drawn from the next upload() on; the
@@ -124,6 +128,9 @@ public:
 
 private:
     struct Gl;
+    void uploadArrows(const RenderScene& scene, const RenderScene::Changes& changes);
+    void uploadLines(const RenderScene& scene, const RenderScene::Changes& changes);
+
     std::unique_ptr<Gl> m_gl;
     std::unique_ptr<LabelPass> m_labels;
     Rgba m_background = DefaultBackground;
@@ -136,6 +143,7 @@ private:
     std::uint64_t m_highlightedVersion = ~0ull; // the scene version the outlines were built for
     std::vector<Avatar> m_avatars;
     bool m_avatarsChanged = false;
+    std::vector<std::uint32_t> m_directed; ///< the directed edges' instance indices, ascending
     RenderStats m_stats;
 };
 

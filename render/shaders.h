@@ -12,6 +12,7 @@ layout(std140) uniform ViewBlock {
     mat4 u_view;
     mat4 u_projection;
     vec4 u_viewport; // width and height in pixels, edge width in pixels, arrow length in pixels
+    mat4 u_viewProjection; // u_projection * u_view, once per frame rather than per vertex
 };
 bool isOrthographic() { return u_projection[3][3] != 0.0; }
 )";
@@ -121,7 +122,7 @@ void main()
     vec3 end = a_target;
     if (directed && len > 0.0)
         end -= along / len * min(a_targetRadius, len); // the tip touches the target's surface
-    mat4 viewProjection = u_projection * u_view;
+    mat4 viewProjection = u_viewProjection;
     vec4 p0 = viewProjection * vec4(a_source, 1.0);
     vec4 p1 = viewProjection * vec4(end, 1.0);
     // Clip to the near plane (z > -w) so that an edge passing behind the eye keeps its
@@ -158,41 +159,21 @@ void main()
 }
 )";
 
-/// Large graphs with thin edges: each edge body as one line (two vertices) from the source
-/// to where the arrowhead starts; the arrowheads are drawn apart by EdgeVertex (vertices 6
-/// to 8 only). Same attributes as EdgeVertex.
+/// Large graphs with thin edges: each edge body as one line of two plain vertices (not
+/// instanced: a software renderer shades vertices eight at a time, and an instance of two
+/// would leave six lanes idle), from the source to the arrowhead's tip. The vertices are
+/// made on the CPU from the edge instances (LineVertex in scenerenderer.cpp); the
+/// arrowheads are drawn apart by EdgeVertex (vertices 6 to 8 only) and cover the line's end.
 inline constexpr const char* EdgeLineVertex = R"(
-layout(location = 0) in vec3 a_source;
-layout(location = 1) in vec3 a_target;
-layout(location = 2) in vec4 a_color;
-layout(location = 3) in float a_targetRadius;
-layout(location = 4) in uint a_flags;
+layout(location = 0) in vec3 a_position;
+layout(location = 1) in vec4 a_color;
 
 out vec4 v_color;
 
 void main()
 {
     v_color = a_color;
-    bool directed = (a_flags & 1u) != 0u;
-    vec3 along = a_target - a_source;
-    float len = length(along);
-    vec3 end = a_target;
-    if (directed && len > 0.0)
-        end -= along / len * min(a_targetRadius, len);
-    mat4 viewProjection = u_projection * u_view;
-    vec4 p0 = viewProjection * vec4(a_source, 1.0);
-    vec4 p1 = viewProjection * vec4(end, 1.0);
-    if (directed) {
-        // Stop where the arrowhead begins (as the quads do), so the line does not poke
-        // through its tip.
-        vec2 s0 = p0.xy / max(p0.w, 1e-6) * 0.5 * u_viewport.xy;
-        vec2 s1 = p1.xy / max(p1.w, 1e-6) * 0.5 * u_viewport.xy;
-        float pixelLength = length(s1 - s0);
-        float arrow = p0.w > 0.0 && p1.w > 0.0 ? min(u_viewport.w, 0.5 * pixelLength) : 0.0;
-        if (pixelLength > 1e-4)
-            p1 = mix(p0, p1, 1.0 - arrow / pixelLength);
-    }
-    gl_Position = gl_VertexID == 0 ? p0 : p1;
+    gl_Position = u_viewProjection * vec4(a_position, 1.0);
 }
 )";
 

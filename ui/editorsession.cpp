@@ -112,6 +112,8 @@ EditorSession::EditorSession(Profile profile, QObject* parent) : QObject(parent)
 {
     if (m_profile.color == 0)
         m_profile.color = Profile::defaultColor(m_profile.user);
+    // Counting is a pass over the document: done again only when something came or went.
+    connect(this, &EditorSession::documentReset, this, [this] { m_counts.reset(); });
     resetDocument();
 }
 
@@ -124,6 +126,7 @@ void EditorSession::resetDocument(std::unique_ptr<GraphDocument> document)
 {
     m_undo.reset();
     m_document = document ? std::move(document) : std::make_unique<GraphDocument>(newReplicaId(), m_profile.user);
+    m_counts.reset();
     m_undo = std::make_unique<UndoHistory>(*m_document);
     m_selection.clear();
     Q_EMIT selectionChanged();
@@ -771,6 +774,8 @@ void EditorSession::onDocumentChanged(const net::DocumentChange& change)
 {
     if (change.source == net::DocumentChange::Source::Remote || change.source == net::DocumentChange::Source::Snapshot)
         setModified(true);
+    if (change.everything || !change.positionsOnly)
+        m_counts.reset();
     if (change.everything) {
         Q_EMIT documentReset();
         pruneSelection();
@@ -803,9 +808,9 @@ void EditorSession::onDocumentChanged(const net::DocumentChange& change)
 
 QString EditorSession::statusText() const
 {
-    const QString counts = QStringLiteral("%1 nodes, %2 edges")
-                               .arg(m_document->count(EntityKind::Node))
-                               .arg(m_document->count(EntityKind::Edge));
+    if (!m_counts)
+        m_counts = std::pair(m_document->count(EntityKind::Node), m_document->count(EntityKind::Edge));
+    const QString counts = QStringLiteral("%1 nodes, %2 edges").arg(m_counts->first).arg(m_counts->second);
     if (!m_client)
         return (m_filePath.isEmpty() ? tr("not shared") : QFileInfo(m_filePath).fileName() + tr(" · not shared"))
             + QStringLiteral(" · ") + counts;

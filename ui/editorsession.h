@@ -216,6 +216,7 @@ private:
 
     Profile m_profile;
     std::unique_ptr<GraphDocument> m_document;
+    mutable std::optional<std::pair<std::size_t, std::size_t>> m_counts; ///< visible nodes and edges (statusText)
     std::unique_ptr<UndoHistory> m_undo;
     std::unique_ptr<HostedServer> m_server;
     std::unique_ptr<net::SyncClient> m_client;

@@ -11,11 +11,18 @@
 #include <chrono>
 #include <future>
 
+#ifdef Q_OS_LINUX
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 namespace constellate::ui {
 
 namespace {
 
 constexpr int TextureCount = 3;
+[[maybe_unused]] constexpr int ViewThreadNice = 5;
 
 double msBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b)
 {
@@ -76,6 +83,12 @@ bool ViewRenderThread::start(QOpenGLContext* share, std::function<void()> frameD
     std::promise<QString> ready;
     std::future<QString> result = ready.get_future();
     m_thread = std::thread([this, share, &ready] {
+#ifdef Q_OS_LINUX
+        // Below the UI thread: a software renderer (llvmpipe) starts its rasterizer threads
+        // from here, and they inherit this, so the window's own composition goes first
+        // when both want the cores.
+        setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), ViewThreadNice);
+#endif
         QString why;
         const bool ok = setUp(share, &why);
         ready.set_value(ok ? QString() : why);

@@ -228,6 +228,43 @@ TEST_F(SceneRendererTest, ThinEdgesOfALargeGraphAreLinesWithTheirArrowheads)
     EXPECT_FALSE(m_renderer.stats().edgesAsLines);
 }
 
+// The lines path draws arrowheads from a copy of the directed edges' instances: moving a
+// node re-uploads its edges and the copies of the directed ones among them, and the
+// arrowhead goes with the edge; without directed edges there is no arrowhead pass.
+TEST_F(SceneRendererTest, ArrowheadsOfLinesFollowTheirEdges)
+{
+    m_renderer.setEdgeLinesFrom(0);
+    const EntityId a = addNode(m_doc, {-6, 3, 0}, Red, 0.5);
+    const EntityId b = addNode(m_doc, {6, 3, 0}, Red, 0.5);
+    const EntityId c = addNode(m_doc, {-6, -3, 0}, Red, 0.5);
+    addEdge(m_doc, a, b, false, Yellow);
+    m_scene.rebuild(m_doc);
+    draw();
+    EXPECT_EQ(m_renderer.stats().drawCalls, 2) << "nodes and edge lines; no directed edge, no arrowheads";
+
+    // A directed edge from c to a node d; then d moves up: the arrowhead is drawn at its new place.
+    const EntityId d = addNode(m_doc, {6, -3, 0}, Red, 0.5);
+    addEdge(m_doc, c, d, true, Green);
+    m_scene.rebuild(m_doc);
+    QImage image = draw();
+    EXPECT_EQ(m_renderer.stats().drawCalls, 3);
+    const glm::vec2 before = pixelOf({5.5f, -3, 0}) + glm::vec2(-11, 3);
+    EXPECT_TRUE(isGreenish(at(image, before))) << describe(at(image, before));
+
+    moveNode(m_doc, d, {6, -1, 0});
+    m_scene.updateNodes(m_doc, std::span(&d, 1));
+    image = draw();
+    EXPECT_EQ(m_renderer.stats().edgeBytesUploaded, 2 * sizeof(EdgeInstance)) << "the edge and its arrowhead's copy";
+    EXPECT_EQ(m_renderer.stats().lineBytesUploaded, 32u) << "the edge's two line vertices, 16 bytes each";
+    EXPECT_TRUE(isBackground(at(image, before))) << describe(at(image, before));
+    // The arrowhead of the edge from (-6, -3) to (6, -1), a little before its tip, on the line.
+    const glm::vec2 tip = pixelOf({5.5f, -1.0f - 2.0f / 12.0f * 0.5f, 0});
+    const glm::vec2 back = pixelOf({-6, -3, 0});
+    const glm::vec2 along = glm::normalize(tip - back);
+    const glm::vec2 inside = tip - along * 6.0f;
+    EXPECT_TRUE(isGreenish(at(image, inside))) << describe(at(image, inside));
+}
+
 // The headset case: two views side by side in one framebuffer, each clearing and
 // drawing only its own half.
 TEST_F(SceneRendererTest, TwoViewsShareOneFramebuffer)
