@@ -49,6 +49,8 @@ void ImportSink::noteAttribute(std::vector<std::string>& list, std::string_view 
 
 EntityId ImportSink::nodeFor(std::string_view key, bool* created)
 {
+    if (!m_nodes.find(key))
+        checkTexts("node", key, std::nullopt, {});
     if (const EntityId* known = m_nodes.find(key)) {
         *created = false;
         return *known;
@@ -62,8 +64,33 @@ EntityId ImportSink::nodeFor(std::string_view key, bool* created)
     return id;
 }
 
+void ImportSink::checkTexts(std::string_view what, std::string_view key, std::optional<std::string_view> label,
+                            std::span<const PropertyRecord> properties) const
+{
+    const TransactionLimits limits;
+    const auto name = [&] {
+        const std::string_view shown = key.substr(0, 40);
+        return std::string(what) + " \"" + std::string(shown) + (key.size() > shown.size() ? "...\"" : "\"");
+    };
+    const auto tooLong = [&](std::string_view field, std::size_t bytes, std::size_t limit) {
+        throw std::invalid_argument(name() + ": its " + std::string(field) + " is " + std::to_string(bytes)
+                                    + " bytes long, more than the " + std::to_string(limit) + " a document keeps");
+    };
+    if (label && label->size() > limits.maxStringBytes)
+        tooLong("label", label->size(), limits.maxStringBytes);
+    if (!label && what == "node" && key.size() > limits.maxStringBytes)
+        tooLong("id (its label)", key.size(), limits.maxStringBytes);
+    for (const PropertyRecord& p : properties) {
+        if (p.name.size() > limits.maxNameBytes)
+            tooLong("property name \"" + std::string(p.name.substr(0, 40)) + "...\"", p.name.size(), limits.maxNameBytes);
+        if (p.value.type() == ValueType::String && p.value.toStringView().size() > limits.maxStringBytes)
+            tooLong("property \"" + std::string(p.name) + "\"", p.value.toStringView().size(), limits.maxStringBytes);
+    }
+}
+
 void ImportSink::addNode(const NodeRecord& node)
 {
+    checkTexts("node", node.key, node.label, node.properties);
     const EntityId* existing = m_nodes.find(node.key);
     const bool known = existing != nullptr;
     const std::uint32_t fieldCount = 2 + (node.color ? 1 : 0) + (node.size ? 1 : 0) + std::uint32_t(node.properties.size());
@@ -110,6 +137,7 @@ void ImportSink::addNode(const NodeRecord& node)
 
 void ImportSink::addEdge(const EdgeRecord& edge)
 {
+    checkTexts("edge", std::string(edge.sourceKey) + " -> " + std::string(edge.targetKey), edge.label, edge.properties);
     bool created = false;
     const EntityId source = nodeFor(edge.sourceKey, &created);
     const EntityId target = nodeFor(edge.targetKey, &created);

@@ -40,6 +40,10 @@ public:
     static Vec3 initialPosition(std::size_t index);
 
 private:
+    /// Refuses (std::invalid_argument, saying which node or edge) texts longer than a
+    /// transaction may carry: they would be lost when the transaction is applied.
+    void checkTexts(std::string_view what, std::string_view key, std::optional<std::string_view> label,
+                    std::span<const PropertyRecord> properties) const;
     EntityId nodeFor(std::string_view key, bool* created);
     void noteAttribute(std::vector<std::string>& list, std::string_view name);
     TransactionBuilder& m_builder;

@@ -124,6 +124,58 @@ TEST(DocumentImport, PlacementWithoutPositionsIsDeterministicAndSpread)
             EXPECT_FALSE(pa[i] == pa[j]) << i << " and " << j << " share a place";
 }
 
+// A text longer than a transaction may carry (a 64 KiB label, a 256-byte property name)
+// would be dropped when the import's transaction is applied: the import is refused, saying
+// which node or edge and which text, and the document stays as it was.
+TEST(DocumentImport, TextsTooLongForTheDocumentAreRefusedByName)
+{
+    QTemporaryDir dir;
+    GraphDocument doc(1, 1);
+    importGraphFile(doc, Graphs + "/florentine.graphml");
+    const std::string before = doc.canonicalHash();
+    const std::uint32_t counter = doc.nextCounter();
+    const auto graphml = [&](const std::string& name, const std::string& keys, const std::string& nodeData,
+                             const std::string& edgeData) {
+        const std::string path = tempPath(dir, name);
+        std::ofstream(path) << "<?xml version='1.0'?>\n<graphml>\n" << keys
+                            << "<graph edgedefault=\"undirected\">\n<node id=\"a\">" << nodeData
+                            << "</node>\n<node id=\"b\"/>\n<edge source=\"a\" target=\"b\">" << edgeData
+                            << "</edge>\n</graph></graphml>\n";
+        return path;
+    };
+    const std::string label = "<key id=\"l\" for=\"all\" attr.name=\"label\" attr.type=\"string\"/>\n";
+    const std::string huge(70'000, 'x');
+    const std::string longName(300, 'n');
+    const struct {
+        std::string path;
+        std::string says;
+    } cases[] = {
+        {graphml("node-label.graphml", label, "<data key=\"l\">" + huge + "</data>", ""), "node \"a\": its label is 70000 bytes"},
+        {graphml("edge-label.graphml", label, "", "<data key=\"l\">" + huge + "</data>"), "edge \"a -> b\": its label is 70000 bytes"},
+        {graphml("name.graphml", "<key id=\"p\" for=\"node\" attr.name=\"" + longName + "\" attr.type=\"string\"/>\n",
+                 "<data key=\"p\">v</data>", ""),
+         "node \"a\": its property name"},
+    };
+    for (const auto& c : cases) {
+        try {
+            importGraphFile(doc, c.path);
+            ADD_FAILURE() << c.path << ": no error";
+        } catch (const ImportError& e) {
+            EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find(c.path), std::string::npos) << e.what();
+        }
+        EXPECT_EQ(doc.canonicalHash(), before);
+        EXPECT_EQ(doc.nextCounter(), counter);
+    }
+
+    // At the limit, it all arrives.
+    const std::string fits(64 * 1024, 'y');
+    importGraphFile(doc, graphml("fits.graphml", label, "<data key=\"l\">" + fits + "</data>", ""));
+    bool found = false;
+    doc.forEach(EntityKind::Node, [&](const GraphDocument::Entity& e) { found = found || doc.label(e) == fits; });
+    EXPECT_TRUE(found);
+}
+
 TEST(DocumentImport, ABadFileNamesLineAndLeavesTheDocumentAsItWas)
 {
     QTemporaryDir dir;
