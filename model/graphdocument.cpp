@@ -102,6 +102,8 @@ Transaction GraphDocument::commit(TransactionBuilder& builder, std::vector<Local
         throw std::logic_error("commit of a transaction that was not begun on this document, or begun twice");
     if (builder.opCount() == 0)
         return {};
+    if (!builder.oversize().empty())
+        throw std::invalid_argument(builder.oversize());
     const std::uint32_t last = builder.nextCounter() - 1;
     if (m_reservation && m_reservation->reserved() < last) {
         // Reserve ahead in blocks, so that a busy editor does not write a file per edit.

@@ -107,6 +107,8 @@ public:
     }
     /// Stamps a local transaction, applies it, and returns it (to send). If `changes` is
     /// given, it receives what undo needs. An empty builder gives an empty transaction.
+    /// A builder with a text the document cannot keep (TransactionBuilder::oversize()) is
+    /// refused with std::invalid_argument, the document unchanged.
     Transaction commit(TransactionBuilder& builder, std::vector<LocalChange>* changes = nullptr);
 
     // ---- merging ------------------------------------------------------------------------

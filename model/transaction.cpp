@@ -54,6 +54,14 @@ void TransactionBuilder::fieldValue(Field f, std::string_view property, const Va
         throw std::invalid_argument(e);
     if (value.type() == ValueType::String && !isValidUtf8(value.toStringView()))
         throw std::invalid_argument(std::string(fieldName(f)) + " is not valid UTF-8");
+    const TransactionLimits limits;
+    if (m_oversize.empty() && value.type() == ValueType::String && value.toStringView().size() > limits.maxStringBytes)
+        m_oversize = "a " + std::string(f == Field::Property ? "property value" : fieldName(f)) + " of "
+            + std::to_string(value.toStringView().size()) + " bytes is longer than the "
+            + std::to_string(limits.maxStringBytes) + " a document keeps";
+    if (m_oversize.empty() && property.size() > limits.maxNameBytes)
+        m_oversize = "a property name of " + std::to_string(property.size()) + " bytes is longer than the "
+            + std::to_string(limits.maxNameBytes) + " a document keeps";
     ByteWriter w(m_body);
     w.u8(std::uint8_t(f));
     if (f == Field::Property) {
@@ -162,6 +170,7 @@ Transaction TransactionBuilder::finish(Hlc hlc)
     m_firstCounter += m_opCount;
     m_opCount = 0;
     m_body.clear();
+    m_oversize.clear();
     m_replicaTable.clear();
     return t;
 }

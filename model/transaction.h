@@ -123,6 +123,10 @@ public:
     ReplicaId replica() const { return m_replica; }
     UserId author() const { return m_author; }
     std::size_t encodedSize() const { return m_body.size(); }
+    /// Empty, or what makes this transaction one the document cannot keep: a text longer
+    /// than TransactionLimits allows (decoding would stop there, losing it and what
+    /// follows). GraphDocument::commit refuses such a builder with this message.
+    const std::string& oversize() const { return m_oversize; }
 
     /// Finishes the transaction with its timestamp. The builder is empty afterwards.
     Transaction finish(Hlc hlc);
@@ -138,6 +142,7 @@ private:
     std::uint32_t m_opCount = 0;
     std::string m_body;
     std::vector<ReplicaId> m_replicaTable;
+    std::string m_oversize;
 };
 
 } // namespace constellate

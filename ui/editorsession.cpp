@@ -594,6 +594,11 @@ void EditorSession::reportLocal(const Transaction& t)
 
 Transaction EditorSession::commit(TransactionBuilder& builder, const QString& description)
 {
+    if (!builder.oversize().empty()) {
+        // A paste of a huge text into a label or a comment: said, and nothing changes.
+        Q_EMIT message(tr("%1 was not done: %2.").arg(description, QString::fromStdString(builder.oversize())));
+        return {};
+    }
     Transaction t = m_undo->commit(builder, description.toStdString());
     send(t);
     return t;

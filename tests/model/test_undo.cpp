@@ -173,3 +173,34 @@ TEST_F(UndoTest, ANewActionClearsRedo)
 }
 
 } // namespace
+
+// A text longer than a transaction may carry (a pasted 70,000-byte comment) is refused at
+// commit with a message, before anything changes: the document, the undo history and the
+// next transaction's counters are as they were, and a normal edit goes through after it.
+TEST_F(UndoTest, ATextTooLongToKeepIsRefusedAndChangesNothing)
+{
+    const EntityId id = addNode(alice, "short");
+    const std::string hash = alice.document.canonicalHash();
+    const std::uint32_t counter = alice.document.nextCounter();
+    const std::string undoText = alice.history.undoText();
+
+    TransactionBuilder t = alice.document.begin();
+    alice.document.set(t, id, fieldRef(Field::Label), Value(std::string(70'000, 'x')));
+    EXPECT_NE(t.oversize().find("70000 bytes"), std::string::npos) << t.oversize();
+    try {
+        alice.history.commit(t, "Paste");
+        ADD_FAILURE() << "committed";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("a document keeps"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(alice.document.canonicalHash(), hash);
+    EXPECT_EQ(alice.document.nextCounter(), counter);
+    EXPECT_EQ(alice.history.undoText(), undoText);
+
+    TransactionBuilder names = alice.document.begin();
+    alice.document.set(names, id, {Field::Property, std::string(300, 'n')}, Value(1.0));
+    EXPECT_NE(names.oversize().find("property name of 300 bytes"), std::string::npos) << names.oversize();
+
+    edit(alice, id, fieldRef(Field::Label), Value(std::string(64 * 1024, 'y')));
+    EXPECT_EQ(labelOf(alice, id), std::string(64 * 1024, 'y'));
+}
