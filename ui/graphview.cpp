@@ -11,8 +11,6 @@
 #include <QMouseEvent>
 #include <QCoreApplication>
 #include <QElapsedTimer>
-#include <QOpenGLContext>
-#include <QOpenGLExtraFunctions>
 #include <QPainter>
 #include <QPolygon>
 #include <QPointer>
@@ -129,13 +127,13 @@ GraphView::GraphView(EditorSession& session, QWidget* parent) : QOpenGLWidget(pa
 
 GraphView::~GraphView()
 {
-    m_renderThread.reset();
     // GL objects go with the context that made them.
-    if (m_readFramebuffer && context()) {
+    if (m_renderThread && context()) {
         makeCurrent();
-        context()->extraFunctions()->glDeleteFramebuffers(1, &m_readFramebuffer);
+        m_renderThread->releasePresenter();
         doneCurrent();
     }
+    m_renderThread.reset();
 }
 
 void GraphView::setTool(Tool tool)
@@ -389,15 +387,13 @@ void GraphView::initializeGL()
 {
     // Called again if the widget's context is made anew (moved to another window): the
     // view thread's context must share with the new one.
-    m_renderThread.reset();
-    m_readFramebuffer = 0;
-    m_shownIndex = -1;
+    m_renderThread.reset(); // its presenter's objects went with the old context
     m_highlightsSent = false;
     {
         auto lock = lockScene();
         m_scene.markAllChanged();
     }
-    auto thread = std::make_unique<ViewRenderThread>(m_scene, m_sceneMutex);
+    auto thread = std::make_unique<render::ViewRenderThread>(m_scene, m_sceneMutex);
     QPointer<GraphView> self(this);
     auto post = [self](void (GraphView::*slot)()) {
         QMetaObject::invokeMethod(qApp, [self, slot] {
@@ -440,7 +436,7 @@ void GraphView::startFrame()
         jumpTo(*m_following);
     m_startingFrame = false;
     m_frameWanted = false;
-    ViewFrameInput input;
+    render::ViewFrameInput input;
     const qreal ratio = devicePixelRatioF();
     input.view = currentView();
     input.pixels = QSize(int(std::lround(width() * ratio)), int(std::lround(height() * ratio)));
@@ -486,33 +482,11 @@ QImage GraphView::grabSettledFrame(int timeoutMs)
 
 void GraphView::paintGL()
 {
-    QOpenGLExtraFunctions* f = context()->extraFunctions();
     const qreal ratio = devicePixelRatioF();
-    const int w = int(std::lround(width() * ratio));
-    const int h = int(std::lround(height() * ratio));
-    const std::optional<ViewFrame> frame = m_renderThread ? m_renderThread->latest() : std::nullopt;
-    if (!frame) {
-        const Rgba bg = render::SceneRenderer::DefaultBackground;
-        f->glClearColor(float((bg >> 24) & 0xff) / 255.0f, float((bg >> 16) & 0xff) / 255.0f,
-                        float((bg >> 8) & 0xff) / 255.0f, 1.0f);
-        f->glClear(GL_COLOR_BUFFER_BIT);
-    } else {
-        // The view thread's picture, scaled if the widget was resized since it was drawn.
-        if (!m_readFramebuffer)
-            f->glGenFramebuffers(1, &m_readFramebuffer);
-        f->glBindFramebuffer(GL_READ_FRAMEBUFFER, m_readFramebuffer);
-        f->glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, frame->texture, 0);
-        f->glBindFramebuffer(GL_DRAW_FRAMEBUFFER, defaultFramebufferObject());
-        const bool same = frame->pixels == QSize(w, h);
-        f->glBlitFramebuffer(0, 0, frame->pixels.width(), frame->pixels.height(), 0, 0, w, h, GL_COLOR_BUFFER_BIT,
-                             same ? GL_NEAREST : GL_LINEAR);
-        f->glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
-        f->glBindFramebuffer(GL_FRAMEBUFFER, defaultFramebufferObject());
-        // The view thread may draw into this texture again once this copy is done.
-        GLsync fence = f->glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
-        f->glFlush();
-        m_renderThread->displayed(frame->index, fence);
-        if (frame->serial != m_shownSerial) {
+    const QSize pixels(int(std::lround(width() * ratio)), int(std::lround(height() * ratio)));
+    if (m_renderThread) {
+        const std::optional<render::ViewFrame> frame = m_renderThread->present(defaultFramebufferObject(), pixels);
+        if (frame && frame->serial != m_shownSerial) {
             m_shownSerial = frame->serial;
             m_shownTextBoxes = frame->textItemBoxes;
             m_annotationTexts = m_requestedAnnotationTexts;
@@ -636,7 +610,7 @@ void GraphView::selectionChanged()
     requestFrame();
 }
 
-void GraphView::updateOverlays(ViewFrameInput& input)
+void GraphView::updateOverlays(render::ViewFrameInput& input)
 {
     render::Highlights h;
     h.selected = m_session.selection();

@@ -23,11 +23,14 @@
 
 class QTimer;
 
+namespace constellate::render {
+class ViewRenderThread;
+struct ViewFrameInput;
+}
+
 namespace constellate::ui {
 
 class EditorSession;
-class ViewRenderThread;
-struct ViewFrameInput;
 
 /// What a left click does in the view.
 enum class Tool {
@@ -201,7 +204,7 @@ private:
     /// Starts the frame asked for if the view thread is free.
     void startFrame();
     void frameDone();
-    void updateOverlays(ViewFrameInput& input);
+    void updateOverlays(render::ViewFrameInput& input);
     /// The scene is written only with this held (the view thread reads it with it held).
     std::unique_lock<std::mutex> lockScene() { return std::unique_lock(m_sceneMutex); }
     void selectionChanged();
@@ -215,14 +218,12 @@ private:
     mutable render::PickGrid m_pick;
     mutable render::EdgePickTree m_edgePick;
     render::Camera m_camera;
-    std::unique_ptr<ViewRenderThread> m_renderThread;
+    std::unique_ptr<render::ViewRenderThread> m_renderThread;
     QString m_glError;
     int m_samples = 0;           ///< multisampling of the view thread's frames
     bool m_frameWanted = true;   ///< something changed since the last frame was asked for
     bool m_startingFrame = false;
     std::uint64_t m_shownSerial = 0;
-    int m_shownIndex = -1;       ///< the view thread's texture on screen
-    unsigned m_readFramebuffer = 0; ///< this context's framebuffer over that texture
     std::vector<glm::vec4> m_shownTextBoxes; ///< the shown frame's text items (annotation picking)
     std::vector<EntityId> m_requestedAnnotationTexts;
     std::size_t m_requestedNameplateCount = 0;

@@ -5,6 +5,7 @@
 
 #include <QOffscreenSurface>
 #include <QOpenGLContext>
+#include <QOpenGLExtraFunctions>
 #include <QOpenGLFunctions_3_3_Core>
 #include <QThread>
 
@@ -17,7 +18,7 @@
 #include <unistd.h>
 #endif
 
-namespace constellate::ui {
+namespace constellate::render {
 
 namespace {
 
@@ -35,7 +36,7 @@ double msBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_cl
 struct ViewRenderThread::Gl {
     std::unique_ptr<QOpenGLContext> context;
     QOpenGLFunctions_3_3_Core f;
-    std::unique_ptr<render::SceneRenderer> renderer = std::make_unique<render::SceneRenderer>();
+    std::unique_ptr<SceneRenderer> renderer = std::make_unique<SceneRenderer>();
     GLuint textures[TextureCount] = {};
     GLuint framebuffers[TextureCount] = {};
     QSize sizes[TextureCount];
@@ -49,7 +50,7 @@ struct ViewRenderThread::Gl {
     int msSamples = 0;
 };
 
-ViewRenderThread::ViewRenderThread(render::RenderScene& scene, std::mutex& sceneMutex)
+ViewRenderThread::ViewRenderThread(RenderScene& scene, std::mutex& sceneMutex)
     : m_scene(scene), m_sceneMutex(sceneMutex)
 {
 }
@@ -70,7 +71,7 @@ bool ViewRenderThread::start(QOpenGLContext* share, std::function<void()> frameD
 {
     // Made here: an offscreen surface may be backed by a window, which only the UI thread
     // may create; the view thread makes its own context current on it.
-    const QSurfaceFormat format = render::coreProfileFormat();
+    const QSurfaceFormat format = coreProfileFormat();
     m_surface = std::make_unique<QOffscreenSurface>();
     m_surface->setFormat(format);
     m_surface->create();
@@ -108,7 +109,7 @@ bool ViewRenderThread::start(QOpenGLContext* share, std::function<void()> frameD
 bool ViewRenderThread::setUp(QOpenGLContext* share, QString* error)
 {
     m_gl = std::make_unique<Gl>();
-    const QSurfaceFormat format = render::coreProfileFormat();
+    const QSurfaceFormat format = coreProfileFormat();
     m_gl->context = std::make_unique<QOpenGLContext>();
     m_gl->context->setFormat(format);
     m_gl->context->setShareContext(share);
@@ -155,9 +156,6 @@ void ViewRenderThread::tearDown()
                     f.glDeleteSync(static_cast<GLsync>(fence));
                 fence = nullptr;
             }
-            for (void* fence : m_pendingDeletes)
-                f.glDeleteSync(static_cast<GLsync>(fence));
-            m_pendingDeletes.clear();
         }
         if (m_gl->textures[0]) {
             f.glDeleteFramebuffers(TextureCount, m_gl->framebuffers);
@@ -222,17 +220,50 @@ std::optional<ViewFrame> ViewRenderThread::latest() const
     return m_latest;
 }
 
-void ViewRenderThread::displayed(int index, void* fence)
+std::optional<ViewFrame> ViewRenderThread::present(std::uint32_t framebuffer, QSize pixels)
 {
-    std::lock_guard lock(m_mutex);
-    if (index < 0 || index >= TextureCount)
-        return;
-    m_shownIndex = index;
-    // An older fence on this texture is older than this one: this one covers both. Sync
-    // objects belong to the share group, so the view thread may delete it.
-    std::swap(m_fences[index], fence);
+    QOpenGLContext* const context = QOpenGLContext::currentContext();
+    if (!context)
+        return std::nullopt;
+    QOpenGLExtraFunctions* f = context->extraFunctions();
+    std::optional<ViewFrame> frame = latest();
+    f->glBindFramebuffer(GL_FRAMEBUFFER, framebuffer);
+    if (!frame) {
+        const Rgba bg = SceneRenderer::DefaultBackground;
+        f->glClearColor(float((bg >> 24) & 0xff) / 255.0f, float((bg >> 16) & 0xff) / 255.0f,
+                        float((bg >> 8) & 0xff) / 255.0f, 1.0f);
+        f->glClear(GL_COLOR_BUFFER_BIT);
+        return frame;
+    }
+    if (!m_presentFramebuffer)
+        f->glGenFramebuffers(1, &m_presentFramebuffer);
+    f->glBindFramebuffer(GL_READ_FRAMEBUFFER, m_presentFramebuffer);
+    f->glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, frame->texture, 0);
+    f->glBindFramebuffer(GL_DRAW_FRAMEBUFFER, framebuffer);
+    f->glBlitFramebuffer(0, 0, frame->pixels.width(), frame->pixels.height(), 0, 0, pixels.width(), pixels.height(),
+                         GL_COLOR_BUFFER_BIT, frame->pixels == pixels ? GL_NEAREST : GL_LINEAR);
+    f->glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
+    f->glBindFramebuffer(GL_FRAMEBUFFER, framebuffer);
+    // The view thread may draw into this texture again once this copy is done. An older
+    // fence on it is older than this one, which covers both; the view thread never takes
+    // the fence of the texture on screen, so the old one is free to delete here.
+    void* fence = f->glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+    f->glFlush();
+    {
+        std::lock_guard lock(m_mutex);
+        m_shownIndex = frame->index;
+        std::swap(m_fences[frame->index], fence);
+    }
     if (fence)
-        m_pendingDeletes.push_back(fence);
+        f->glDeleteSync(static_cast<GLsync>(fence));
+    return frame;
+}
+
+void ViewRenderThread::releasePresenter()
+{
+    if (m_presentFramebuffer && QOpenGLContext::currentContext())
+        QOpenGLContext::currentContext()->extraFunctions()->glDeleteFramebuffers(1, &m_presentFramebuffer);
+    m_presentFramebuffer = 0;
 }
 
 void ViewRenderThread::setBeforeFrame(std::function<void()> hook)
@@ -247,22 +278,18 @@ void ViewRenderThread::draw(ViewFrameInput input)
     const auto started = Clock::now();
     Gl& gl = *m_gl;
     QOpenGLFunctions_3_3_Core& f = gl.f;
-    render::SceneRenderer& renderer = *gl.renderer;
+    SceneRenderer& renderer = *gl.renderer;
 
     // The texture to draw into: neither the newest frame's nor the one on screen.
     int index = 0;
     void* fence = nullptr;
-    std::vector<void*> deletes;
     {
         std::lock_guard lock(m_mutex);
         const int newest = m_latest ? m_latest->index : -1;
         while (index == newest || index == m_shownIndex)
             ++index;
         std::swap(fence, m_fences[index]);
-        deletes.swap(m_pendingDeletes);
     }
-    for (void* old : deletes)
-        f.glDeleteSync(static_cast<GLsync>(old));
     if (fence) {
         // The view's draw of this texture must be over before it changes. Bounded: a view
         // that never flushed its fence does not hang the thread.
@@ -324,7 +351,7 @@ void ViewRenderThread::draw(ViewFrameInput input)
         gl.msSamples = input.samples;
     }
 
-    render::RenderTarget target;
+    RenderTarget target;
     target.framebuffer = multisampled ? gl.msFramebuffer : gl.framebuffers[index];
     target.width = size.width();
     target.height = size.height();
@@ -353,4 +380,4 @@ void ViewRenderThread::draw(ViewFrameInput input)
     m_drawing = false;
 }
 
-} // namespace constellate::ui
+} // namespace constellate::render

@@ -24,21 +24,19 @@ class QOffscreenSurface;
 class QOpenGLContext;
 
 namespace constellate::render {
-class RenderScene;
-}
 
-namespace constellate::ui {
+class RenderScene;
 
 /// What one frame of the desktop view draws besides the scene, gathered on the UI thread.
 struct ViewFrameInput {
-    render::View view;
+    View view;
     QSize pixels;  ///< the frame's size in device pixels
     int samples = 0; ///< multisampling (0: none)
-    render::LabelOptions labels;
-    std::optional<render::Highlights> highlights; ///< set: replaces the renderer's (it changed)
-    render::LabelHighlights labelHighlights;
-    std::vector<render::Avatar> avatars;
-    std::vector<render::TextItem> textItems;
+    LabelOptions labels;
+    std::optional<Highlights> highlights; ///< set: replaces the renderer's (it changed)
+    LabelHighlights labelHighlights;
+    std::vector<Avatar> avatars;
+    std::vector<TextItem> textItems;
 };
 
 /// A finished frame of the view thread.
@@ -49,15 +47,15 @@ struct ViewFrame {
     int index = -1;             ///< which of the thread's textures (for displayed())
     double renderMs = 0.0;      ///< upload, draw and the wait for the GPU, on the view thread
     double sceneLockMs = 0.0;   ///< of which the scene was locked (settings and upload)
-    render::RenderStats stats;
+    RenderStats stats;
     std::vector<glm::vec4> textItemBoxes; ///< the label layout's text items (picking annotations)
 };
 
 /// Draws the desktop view's frames on a thread of its own, with its own OpenGL context
-/// sharing objects with the view's, into textures that the view then shows. So the UI
-/// thread never waits for a frame: with a software renderer (Mesa's llvmpipe) a large
-/// graph's frame takes hundreds of milliseconds of CPU, which used to stall the window;
-/// with a GPU the UI thread is spared the draw calls' submission.
+/// sharing objects with the view's, into textures that the view then shows (present()).
+/// So the UI thread never waits for a frame: with a software renderer (Mesa's llvmpipe) a
+/// large graph's frame takes hundreds of milliseconds of CPU, which used to stall the
+/// window; with a GPU the UI thread is spared the draw calls' submission.
 ///
 /// The scene is the view's: the UI thread writes it (holding `sceneMutex`), this thread
 /// reads it only while holding `sceneMutex` (the renderer's upload of the changed ranges,
@@ -66,7 +64,7 @@ struct ViewFrame {
 /// shows (fenced until the view's draw of it is done), and the one being drawn.
 class ViewRenderThread {
 public:
-    ViewRenderThread(render::RenderScene& scene, std::mutex& sceneMutex);
+    ViewRenderThread(RenderScene& scene, std::mutex& sceneMutex);
     /// Stops the thread; its GL objects go with its context.
     ~ViewRenderThread();
     ViewRenderThread(const ViewRenderThread&) = delete;
@@ -85,13 +83,15 @@ public:
     /// replaced (its highlights kept if this one has none).
     void request(ViewFrameInput input);
 
-    /// The newest finished frame (nullopt before the first). Its texture is not drawn into
-    /// again until displayed() hands over a fence for a later frame's texture.
+    /// The newest finished frame (nullopt before the first).
     std::optional<ViewFrame> latest() const;
-    /// The view drew frame texture `index`; `fence` (a GLsync of the shared contexts, or 0)
-    /// signals when that draw is done. The thread waits on it before drawing into that
-    /// texture again and deletes it.
-    void displayed(int index, void* fence);
+    /// The view's side, on its thread with its context current: copies the newest frame
+    /// into `framebuffer` (of `pixels`, scaled if the frame was drawn at another size), or
+    /// clears it to the background before the first frame, and fences that copy so the
+    /// view thread does not draw into the texture until it is done. Returns the frame shown.
+    std::optional<ViewFrame> present(std::uint32_t framebuffer, QSize pixels);
+    /// With the view's context current, before it goes: frees what present() made in it.
+    void releasePresenter();
 
     /// Tests: called on the view thread before each frame is drawn (may block, to hold a
     /// frame in flight while the UI thread carries on).
@@ -104,7 +104,7 @@ private:
     void draw(ViewFrameInput input);
     void tearDown();
 
-    render::RenderScene& m_scene;
+    RenderScene& m_scene;
     std::mutex& m_sceneMutex;
     std::unique_ptr<QOffscreenSurface> m_surface;
     std::unique_ptr<Gl> m_gl; // this thread's only
@@ -120,8 +120,8 @@ private:
     std::optional<ViewFrame> m_latest;
     int m_shownIndex = -1;
     void* m_fences[3] = {nullptr, nullptr, nullptr};
-    std::vector<void*> m_pendingDeletes; // fences replaced before the thread waited on them
+    unsigned m_presentFramebuffer = 0; // the view's context's, over the frame's texture
     std::function<void()> m_beforeFrame;
 };
 
-} // namespace constellate::ui
+} // namespace constellate::render
