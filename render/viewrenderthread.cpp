@@ -55,8 +55,39 @@ ViewRenderThread::ViewRenderThread(RenderScene& scene, std::mutex& sceneMutex)
 {
 }
 
+namespace {
+
+/// Puts back the context (and surface) that was current when it was made.
+class KeepCurrentContext {
+public:
+    KeepCurrentContext() : m_context(QOpenGLContext::currentContext()), m_surface(m_context ? m_context->surface() : nullptr) {}
+    ~KeepCurrentContext()
+    {
+        if (m_context && m_surface)
+            m_context->makeCurrent(m_surface);
+        else if (QOpenGLContext* now = QOpenGLContext::currentContext())
+            now->doneCurrent();
+    }
+    KeepCurrentContext(const KeepCurrentContext&) = delete;
+    KeepCurrentContext& operator=(const KeepCurrentContext&) = delete;
+
+private:
+    QOpenGLContext* m_context;
+    QSurface* m_surface;
+};
+
+} // namespace
+
 ViewRenderThread::~ViewRenderThread()
 {
+    if (!m_threaded) {
+        if (m_gl && m_gl->context) {
+            const KeepCurrentContext keep;
+            m_gl->context->makeCurrent(m_surface.get());
+            tearDown();
+        }
+        return;
+    }
     {
         std::lock_guard lock(m_mutex);
         m_quit = true;
@@ -67,8 +98,9 @@ ViewRenderThread::~ViewRenderThread()
 }
 
 bool ViewRenderThread::start(QOpenGLContext* share, std::function<void()> frameDone,
-                             std::function<void()> labelsReady, QString* error)
+                             std::function<void()> labelsReady, QString* error, bool threaded)
 {
+    m_threaded = threaded;
     // Made here: an offscreen surface may be backed by a window, which only the UI thread
     // may create; the view thread makes its own context current on it.
     const QSurfaceFormat format = coreProfileFormat();
@@ -81,6 +113,16 @@ bool ViewRenderThread::start(QOpenGLContext* share, std::function<void()> frameD
     }
     m_frameDone = std::move(frameDone);
     m_labelsReady = std::move(labelsReady);
+    if (!m_threaded) {
+        const KeepCurrentContext keep;
+        QString why;
+        if (!setUp(share, &why)) {
+            tearDown();
+            *error = why;
+            return false;
+        }
+        return true;
+    }
     std::promise<QString> ready;
     std::future<QString> result = ready.get_future();
     m_thread = std::thread([this, share, &ready] {
@@ -205,6 +247,26 @@ bool ViewRenderThread::busy() const
 
 void ViewRenderThread::request(ViewFrameInput input)
 {
+    if (!m_threaded) {
+        if (!m_gl || !m_gl->context)
+            return;
+        std::function<void()> before;
+        {
+            std::lock_guard lock(m_mutex);
+            m_drawing = true;
+            before = m_beforeFrame;
+        }
+        if (before)
+            before();
+        {
+            const KeepCurrentContext keep;
+            m_gl->context->makeCurrent(m_surface.get());
+            draw(std::move(input));
+        }
+        if (m_frameDone)
+            m_frameDone();
+        return;
+    }
     {
         std::lock_guard lock(m_mutex);
         if (m_pending && !input.highlights)

@@ -74,8 +74,13 @@ public:
     /// until its renderer is set up. `frameDone` and `labelsReady` are called on other
     /// threads (post to the UI thread). False and `error` says why (no OpenGL 3.3, no
     /// sharing).
+    /// `threaded` false (a platform without threaded OpenGL, see
+    /// QOpenGLContext::supportsThreadedOpenGL): no thread; each request is drawn at once
+    /// on the caller's thread, in the same context of our own, and the caller's context is
+    /// current again afterwards.
     bool start(QOpenGLContext* share, std::function<void()> frameDone, std::function<void()> labelsReady,
-               QString* error);
+               QString* error, bool threaded = true);
+    bool threaded() const { return m_threaded; }
 
     /// A frame is being drawn or waits to be.
     bool busy() const;
@@ -109,6 +114,7 @@ private:
     std::unique_ptr<QOffscreenSurface> m_surface;
     std::unique_ptr<Gl> m_gl; // this thread's only
     std::thread m_thread;
+    bool m_threaded = true;
     std::function<void()> m_frameDone;
     std::function<void()> m_labelsReady;
 

@@ -11,6 +11,7 @@
 #include <QMouseEvent>
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QOpenGLContext>
 #include <QPainter>
 #include <QPolygon>
 #include <QPointer>
@@ -402,9 +403,12 @@ void GraphView::initializeGL()
         }, Qt::QueuedConnection);
     };
     QString error;
+    // Where the platform cannot use OpenGL from a second thread (or CONSTELLATE_VIEW_THREAD=0
+    // says not to), frames are drawn on the UI thread in the same way.
+    const bool threaded = QOpenGLContext::supportsThreadedOpenGL() && qEnvironmentVariable("CONSTELLATE_VIEW_THREAD") != QLatin1String("0");
     // The glyph atlas is built on a worker: draw again once it is there.
     if (!thread->start(context(), [post] { post(&GraphView::frameDone); }, [post] { post(&GraphView::requestFrame); },
-                       &error)) {
+                       &error, threaded)) {
         m_glError = error;
         Q_EMIT glFailed(m_glError);
         return;

@@ -849,6 +849,39 @@ TEST(EditorView, TheWindowAnswersWhileAFrameIsBeingDrawn)
     EXPECT_TRUE(waitFor([&] { return view->framesShown() > aliased && isRed(view->grabFramebuffer().pixel(middle)); }));
 }
 
+// Where OpenGL cannot be used from a second thread, the same frames are drawn on the UI
+// thread (forced here with CONSTELLATE_VIEW_THREAD=0): the graph shows, and a new node too.
+TEST(EditorView, WithoutAViewThreadTheFramesAreDrawnOnTheUiThread)
+{
+    qputenv("CONSTELLATE_VIEW_THREAD", "0");
+    struct Unset {
+        ~Unset() { qunsetenv("CONSTELLATE_VIEW_THREAD"); }
+    } unset;
+    EditorSession session(Profile {0x6006, QStringLiteral("solo"), 0});
+    MainWindow window(session);
+    GraphView* view = showLesMiserables(session, window);
+    ASSERT_TRUE(view);
+    const QImage first = view->grabSettledFrame();
+    EXPECT_GT(view->framesShown(), 0u);
+    const QPoint middle(first.width() / 2, first.height() / 2);
+    ASSERT_FALSE(isRed(first.pixel(middle)));
+    int drawn = 0;
+    for (int y = 0; y < first.height(); y += 4)
+        for (int x = 0; x < first.width(); x += 4)
+            drawn += first.pixel(x, y) != first.pixel(0, 0);
+    EXPECT_GT(drawn, 200) << "the graph is not drawn";
+
+    const glm::vec3 eye = view->camera().eyePosition();
+    const glm::vec3 target = view->camera().target();
+    const glm::vec3 at = eye + (target - eye) * 0.3f;
+    TransactionBuilder b = session.document().begin();
+    b.createNode({FieldValue {{Field::Position, {}}, Value(Vec3 {at.x, at.y, at.z})},
+                  FieldValue {{Field::Color, {}}, Value::color(0xff0000ff)},
+                  FieldValue {{Field::Size, {}}, Value(double(glm::length(target - eye)) * 0.03)}});
+    session.commit(b, QStringLiteral("Add Node"));
+    EXPECT_TRUE(waitFor([&] { return isRed(view->grabFramebuffer().pixel(middle)); }));
+}
+
 TEST(EditorFiles, OpenSaveAndOpenAgainKeepTheGraphExactly)
 {
     QTemporaryDir dir;
