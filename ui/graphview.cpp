@@ -460,6 +460,11 @@ void GraphView::frameDone()
     startFrame();
 }
 
+bool GraphView::drawsOnItsOwnThread() const
+{
+    return m_renderThread && m_renderThread->threaded();
+}
+
 void GraphView::setBeforeFrameHook(std::function<void()> hook)
 {
     if (m_renderThread)

@@ -121,6 +121,9 @@ public:
 
     /// Frames shown so far (each one drawn on the view thread).
     std::uint64_t framesShown() const { return m_shownSerial; }
+    /// Frames are drawn on a thread of their own (false: on the UI thread, where the
+    /// platform has no threaded OpenGL or CONSTELLATE_VIEW_THREAD=0 said so).
+    bool drawsOnItsOwnThread() const;
     /// Waits (running the event loop, at most `timeoutMs`) until the frame on screen shows
     /// everything asked for so far, then returns its pixels (tests, screenshots). A grab
     /// right after a change may otherwise show the frame before it.
