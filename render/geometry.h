@@ -1,10 +1,23 @@
 #pragma once
 
+#include "types.h"
+
 #include <glm/glm.hpp>
 
 #include <optional>
 
 namespace constellate::render {
+
+/// The document's points (Vec3) as the renderer's maths takes them, and back.
+inline glm::vec3 toGlm(Vec3 v)
+{
+    return {v.x, v.y, v.z};
+}
+
+inline Vec3 toVec3(glm::vec3 v)
+{
+    return {v.x, v.y, v.z};
+}
 
 /// A ray in world space; `direction` is unit length.
 struct Ray {

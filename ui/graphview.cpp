@@ -1,6 +1,7 @@
 #include "graphview.h"
 
 #include "editorsession.h"
+#include "geometry.h"
 #include "remotepresence.h"
 #include "offscreentarget.h"
 #include "peopleoverlay.h"
@@ -41,15 +42,8 @@ constexpr int PresenceTailMs = 400;
 /// The outline of a search's matches: a bright cyan, apart from selection and hover.
 constexpr Rgba SearchMatchColor = 0x00e5ffff;
 
-glm::vec3 toGlm(Vec3 v)
-{
-    return {v.x, v.y, v.z};
-}
-
-Vec3 toVec3(glm::vec3 v)
-{
-    return {v.x, v.y, v.z};
-}
+using render::toGlm;
+using render::toVec3;
 
 /// Where a ray meets a plane (nullopt: parallel, or behind the ray's origin).
 std::optional<glm::vec3> intersectPlane(const render::Ray& ray, glm::vec3 point, glm::vec3 normal)

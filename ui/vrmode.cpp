@@ -1,6 +1,7 @@
 #include "vrmode.h"
 
 #include "editorsession.h"
+#include "geometry.h"
 #include "graphview.h"
 #include "peopleoverlay.h"
 #include "remotepresence.h"
@@ -14,15 +15,8 @@ namespace constellate::ui {
 
 namespace {
 
-glm::vec3 toGlm(Vec3 v)
-{
-    return {v.x, v.y, v.z};
-}
-
-Vec3 toVec3(glm::vec3 v)
-{
-    return {v.x, v.y, v.z};
-}
+using render::toGlm;
+using render::toVec3;
 
 net::protocol::Pose toProtocol(const xr::Pose& p)
 {
