@@ -163,7 +163,7 @@ int main(int argc, char** argv)
     if (!bindAddress.setAddress(parser.value(bind)))
         return usage(QStringLiteral("--bind takes an IP address"));
 
-    // The 3D view is a QOpenGLWidget, which needs a windowing platform with OpenGL.
+    // The 3D view draws with OpenGL, which needs a windowing platform that has it.
     const QString platform = QGuiApplication::platformName();
     if (platform == QLatin1String("offscreen") || platform == QLatin1String("minimal")) {
         std::fprintf(stderr, "constellate: the '%s' platform cannot show the 3D view; run it on a desktop (X11 or "

@@ -424,6 +424,26 @@ void ViewRenderThread::draw(ViewFrameInput input)
         f.glBlitFramebuffer(0, 0, size.width(), size.height(), 0, 0, size.width(), size.height(),
                             GL_COLOR_BUFFER_BIT, GL_NEAREST);
     }
+    QImage image;
+    if (input.toImage) {
+        // Opaque, as Format_RGB32 requires (blending left the alpha of labels below 1).
+        f.glBindFramebuffer(GL_FRAMEBUFFER, gl.framebuffers[index]);
+        f.glDisable(GL_SCISSOR_TEST);
+        f.glColorMask(GL_FALSE, GL_FALSE, GL_FALSE, GL_TRUE);
+        f.glClearColor(0.0f, 0.0f, 0.0f, 1.0f);
+        f.glClear(GL_COLOR_BUFFER_BIT);
+        f.glColorMask(GL_TRUE, GL_TRUE, GL_TRUE, GL_TRUE);
+        image = QImage(size, QImage::Format_RGB32);
+        if (!image.isNull()) {
+            // BGRA bytes in memory are Format_RGB32's 0xAARRGGBB words on a little-endian
+            // machine; GL_UNSIGNED_INT_8_8_8_8_REV makes that so on any.
+            f.glPixelStorei(GL_PACK_ALIGNMENT, 4);
+            f.glPixelStorei(GL_PACK_ROW_LENGTH, int(image.bytesPerLine() / 4));
+            f.glReadPixels(0, 0, size.width(), size.height(), GL_BGRA, GL_UNSIGNED_INT_8_8_8_8_REV, image.bits());
+            f.glPixelStorei(GL_PACK_ROW_LENGTH, 0);
+            image.mirror(false, true); // OpenGL's first row is the bottom one
+        }
+    }
     f.glBindFramebuffer(GL_FRAMEBUFFER, 0);
     // The picture must be complete before the view's context reads it.
     f.glFinish();
@@ -431,6 +451,7 @@ void ViewRenderThread::draw(ViewFrameInput input)
     ViewFrame frame;
     frame.pixels = size;
     frame.texture = gl.textures[index];
+    frame.image = std::move(image);
     frame.index = index;
     frame.renderMs = msBetween(started, Clock::now());
     frame.sceneLockMs = lockedMs;

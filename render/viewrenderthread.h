@@ -6,6 +6,7 @@
 #include "scenerenderer.h"
 #include "view.h"
 
+#include <QImage>
 #include <QSize>
 #include <QString>
 
@@ -32,6 +33,9 @@ struct ViewFrameInput {
     View view;
     QSize pixels;  ///< the frame's size in device pixels
     int samples = 0; ///< multisampling (0: none)
+    /// The frame is also read back into ViewFrame::image (a view that shows pictures
+    /// through QPainter rather than GL; see GraphView::Presentation).
+    bool toImage = false;
     LabelOptions labels;
     std::optional<Highlights> highlights; ///< set: replaces the renderer's (it changed)
     LabelHighlights labelHighlights;
@@ -44,6 +48,7 @@ struct ViewFrame {
     std::uint64_t serial = 0;   ///< 1 for the first frame, then one more per frame
     QSize pixels;
     unsigned texture = 0;       ///< a GL texture of the shared contexts (GL_RGBA8), the picture
+    QImage image;               ///< the picture, top row first (Format_RGB32), if asked for (toImage)
     int index = -1;             ///< which of the thread's textures (for displayed())
     double renderMs = 0.0;      ///< upload, draw and the wait for the GPU, on the view thread
     double sceneLockMs = 0.0;   ///< of which the scene was locked (settings and upload)
@@ -52,7 +57,8 @@ struct ViewFrame {
 };
 
 /// Draws the desktop view's frames on a thread of its own, with its own OpenGL context
-/// sharing objects with the view's, into textures that the view then shows (present()).
+/// sharing objects with the view's, into textures that the view then shows (present()),
+/// or reads them back into images that the view paints (ViewFrameInput::toImage).
 /// So the UI thread never waits for a frame: with a software renderer (Mesa's llvmpipe) a
 /// large graph's frame takes hundreds of milliseconds of CPU, which used to stall the
 /// window; with a GPU the UI thread is spared the draw calls' submission.
@@ -71,7 +77,8 @@ public:
     ViewRenderThread& operator=(const ViewRenderThread&) = delete;
 
     /// UI thread, with `share` (the view's context) alive: starts the thread and waits
-    /// until its renderer is set up. `frameDone` and `labelsReady` are called on other
+    /// until its renderer is set up. `share` may be null: then frames are only useful as
+    /// images (ViewFrameInput::toImage). `frameDone` and `labelsReady` are called on other
     /// threads (post to the UI thread). False and `error` says why (no OpenGL 3.3, no
     /// sharing).
     /// `threaded` false (a platform without threaded OpenGL, see

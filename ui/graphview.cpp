@@ -13,7 +13,10 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QOpenGLContext>
+#include <QOpenGLWidget>
 #include <QPainter>
+#include <QResizeEvent>
+#include <QVBoxLayout>
 #include <QPolygon>
 #include <QPointer>
 #include <QSettings>
@@ -76,10 +79,54 @@ void GraphView::setSmoothEdges(bool on)
     requestFrame();
 }
 
-GraphView::GraphView(EditorSession& session, QWidget* parent) : QOpenGLWidget(parent), m_session(session)
+/// Presentation::Gl: shows the view thread's frames with OpenGL, filling the view. Mouse
+/// and keys go to the GraphView under it.
+class GraphView::GlSurface : public QOpenGLWidget {
+public:
+    explicit GlSurface(GraphView& view) : QOpenGLWidget(&view), m_view(view)
+    {
+        // It only shows the view thread's pictures (which are multisampled there).
+        setFormat(render::coreProfileFormat());
+        setAttribute(Qt::WA_TransparentForMouseEvents);
+        setFocusPolicy(Qt::NoFocus);
+    }
+
+protected:
+    // Called again if the context is made anew (moved to another window): the view
+    // thread's context must share with the new one.
+    void initializeGL() override { m_view.startRenderer(context()); }
+    void paintGL() override
+    {
+        QPainter overlays; // begun only if there is something to draw
+        m_view.presentGl(defaultFramebufferObject(), overlays);
+    }
+
+private:
+    GraphView& m_view;
+};
+
+GraphView::Presentation GraphView::defaultPresentation()
 {
-    // The widget only shows the view thread's pictures (which are multisampled there).
-    setFormat(render::coreProfileFormat());
+    const QString chosen = qEnvironmentVariable("CONSTELLATE_VIEW_PRESENT").toLower();
+    if (chosen == QLatin1String("gl"))
+        return Presentation::Gl;
+    if (chosen == QLatin1String("image"))
+        return Presentation::Image;
+    static const bool software = render::isSoftwareRenderer(render::openGlRendererName());
+    return software ? Presentation::Image : Presentation::Gl;
+}
+
+GraphView::GraphView(EditorSession& session, QWidget* parent) : QWidget(parent), m_session(session)
+{
+    m_presentation = defaultPresentation();
+    if (m_presentation == Presentation::Gl) {
+        m_glSurface = new GlSurface(*this);
+        auto* layout = new QVBoxLayout(this);
+        layout->setContentsMargins(0, 0, 0, 0);
+        layout->addWidget(m_glSurface);
+    } else {
+        setAttribute(Qt::WA_OpaquePaintEvent); // every pixel is the frame's
+    }
     m_samples = multisampleSamples();
     setFocusPolicy(Qt::StrongFocus);
     setMouseTracking(true); // hover and the cursor others see
@@ -123,10 +170,10 @@ GraphView::GraphView(EditorSession& session, QWidget* parent) : QOpenGLWidget(pa
 GraphView::~GraphView()
 {
     // GL objects go with the context that made them.
-    if (m_renderThread && context()) {
-        makeCurrent();
+    if (m_renderThread && m_glSurface && m_glSurface->context()) {
+        m_glSurface->makeCurrent();
         m_renderThread->releasePresenter();
-        doneCurrent();
+        m_glSurface->doneCurrent();
     }
     m_renderThread.reset();
 }
@@ -378,10 +425,8 @@ void GraphView::sendCursor(QPoint pixel)
 
 // ---- GL -------------------------------------------------------------------------------------
 
-void GraphView::initializeGL()
+void GraphView::startRenderer(QOpenGLContext* share)
 {
-    // Called again if the widget's context is made anew (moved to another window): the
-    // view thread's context must share with the new one.
     m_renderThread.reset(); // its presenter's objects went with the old context
     m_highlightsSent = false;
     {
@@ -400,8 +445,9 @@ void GraphView::initializeGL()
     // Where the platform cannot use OpenGL from a second thread (or CONSTELLATE_VIEW_THREAD=0
     // says not to), frames are drawn on the UI thread in the same way.
     const bool threaded = QOpenGLContext::supportsThreadedOpenGL() && qEnvironmentVariable("CONSTELLATE_VIEW_THREAD") != QLatin1String("0");
+    m_rendererStarted = true;
     // The glyph atlas is built on a worker: draw again once it is there.
-    if (!thread->start(context(), [post] { post(&GraphView::frameDone); }, [post] { post(&GraphView::requestFrame); },
+    if (!thread->start(share, [post] { post(&GraphView::frameDone); }, [post] { post(&GraphView::requestFrame); },
                        &error, threaded)) {
         m_glError = error;
         Q_EMIT glFailed(m_glError);
@@ -412,11 +458,32 @@ void GraphView::initializeGL()
     startFrame();
 }
 
-void GraphView::resizeGL(int, int)
+QOpenGLContext* GraphView::shareContext() const
 {
+    return m_glSurface ? m_glSurface->context() : nullptr;
+}
+
+void GraphView::showEvent(QShowEvent* event)
+{
+    QWidget::showEvent(event);
+    if (m_presentation == Presentation::Image && !m_rendererStarted)
+        startRenderer(nullptr);
+}
+
+void GraphView::resizeEvent(QResizeEvent* event)
+{
+    QWidget::resizeEvent(event);
     if (m_framePending)
         frameAll();
     requestFrame();
+}
+
+void GraphView::repaintView()
+{
+    if (m_glSurface)
+        m_glSurface->update();
+    else
+        update();
 }
 
 void GraphView::requestFrame()
@@ -439,6 +506,7 @@ void GraphView::startFrame()
     input.view = currentView();
     input.pixels = QSize(int(std::lround(width() * ratio)), int(std::lround(height() * ratio)));
     input.samples = m_samples;
+    input.toImage = m_presentation == Presentation::Image;
     input.labels.scale = float(ratio); // high-DPI screens: the same text size in points
     input.labels.nodeLabels = m_labelsShown;
     updateOverlays(input);
@@ -450,7 +518,7 @@ void GraphView::frameDone()
     if (!m_renderThread)
         return;
     // Shown at the widget's next paint; the next frame starts now if one was asked for.
-    QOpenGLWidget::update();
+    repaintView();
     startFrame();
 }
 
@@ -483,42 +551,80 @@ QImage GraphView::grabSettledFrame(int timeoutMs)
     return grabFramebuffer();
 }
 
-void GraphView::paintGL()
+QImage GraphView::grabFramebuffer()
 {
-    const qreal ratio = devicePixelRatioF();
+    if (m_glSurface)
+        return m_glSurface->grabFramebuffer();
+    return grab().toImage();
+}
+
+void GraphView::frameOnScreen(const render::ViewFrame& frame)
+{
+    if (frame.serial == m_shownSerial)
+        return;
+    m_shownSerial = frame.serial;
+    m_shownTextBoxes = frame.textItemBoxes;
+    m_annotationTexts = m_requestedAnnotationTexts;
+    m_nameplateCount = m_requestedNameplateCount;
+    Q_EMIT frameShown(frame.renderMs, frame.sceneLockMs);
+}
+
+void GraphView::presentGl(std::uint32_t framebuffer, QPainter& overlays)
+{
+    const qreal ratio = m_glSurface->devicePixelRatioF();
     const QSize pixels(int(std::lround(width() * ratio)), int(std::lround(height() * ratio)));
     if (m_renderThread) {
-        const std::optional<render::ViewFrame> frame = m_renderThread->present(defaultFramebufferObject(), pixels);
-        if (frame && frame->serial != m_shownSerial) {
-            m_shownSerial = frame->serial;
-            m_shownTextBoxes = frame->textItemBoxes;
-            m_annotationTexts = m_requestedAnnotationTexts;
-            m_nameplateCount = m_requestedNameplateCount;
-            Q_EMIT frameShown(frame->renderMs, frame->sceneLockMs);
+        if (const std::optional<render::ViewFrame> frame = m_renderThread->present(framebuffer, pixels))
+            frameOnScreen(*frame);
+    }
+    if (m_gesture == Gesture::Lasso || m_gesture == Gesture::Box || m_gesture == Gesture::Connect) {
+        overlays.begin(m_glSurface);
+        paintOverlays(overlays);
+        overlays.end();
+    }
+}
+
+void GraphView::paintEvent(QPaintEvent*)
+{
+    if (m_presentation != Presentation::Image)
+        return; // the GL surface covers this widget
+    if (m_renderThread) {
+        if (std::optional<render::ViewFrame> frame = m_renderThread->latest(); frame && !frame->image.isNull()) {
+            m_shownImage = std::move(frame->image);
+            m_shownImage.setDevicePixelRatio(devicePixelRatioF());
+            frameOnScreen(*frame);
         }
     }
+    QPainter painter(this);
+    if (m_shownImage.isNull()) {
+        const Rgba bg = render::SceneRenderer::DefaultBackground;
+        painter.fillRect(rect(), QColor(int((bg >> 24) & 0xff), int((bg >> 16) & 0xff), int((bg >> 8) & 0xff)));
+    } else if (m_shownImage.deviceIndependentSize().toSize() == size()) {
+        painter.drawImage(QPoint(0, 0), m_shownImage); // a plain copy
+    } else {
+        painter.drawImage(rect(), m_shownImage); // resized since: stretched until the next frame
+    }
+    paintOverlays(painter);
+}
 
-    // 2D overlays of a gesture in progress: the selection box or loop, the edge being drawn.
+void GraphView::paintOverlays(QPainter& painter) const
+{
     if (m_gesture == Gesture::Lasso && m_lasso.size() >= 2) {
-        QPainter painter(this);
         painter.setRenderHint(QPainter::Antialiasing);
         painter.setPen(QPen(QColor(120, 180, 255), 1.5));
         painter.setBrush(QColor(120, 180, 255, 40));
         painter.drawPolygon(QPolygon(QList<QPoint>(m_lasso.begin(), m_lasso.end())));
-    }
-    if (m_gesture == Gesture::Box || m_gesture == Gesture::Connect) {
-        QPainter painter(this);
+    } else if (m_gesture == Gesture::Box) {
         painter.setRenderHint(QPainter::Antialiasing);
-        if (m_gesture == Gesture::Box) {
-            const QRect box = QRect(m_pressAt, m_lastMouse).normalized();
-            painter.setPen(QPen(QColor(120, 180, 255), 1.0));
-            painter.setBrush(QColor(120, 180, 255, 40));
-            painter.drawRect(box);
-        } else if (m_pressNode) {
-            if (const auto from = pixelOf(*m_pressNode)) {
-                painter.setPen(QPen(QColor(255, 220, 120), 2.0, Qt::DashLine));
-                painter.drawLine(*from, m_connectTo);
-            }
+        const QRect box = QRect(m_pressAt, m_lastMouse).normalized();
+        painter.setPen(QPen(QColor(120, 180, 255), 1.0));
+        painter.setBrush(QColor(120, 180, 255, 40));
+        painter.drawRect(QRectF(box).adjusted(0.5, 0.5, -0.5, -0.5)); // a crisp 1 px border on pixel centres
+    } else if (m_gesture == Gesture::Connect && m_pressNode) {
+        if (const auto from = pixelOf(*m_pressNode)) {
+            painter.setRenderHint(QPainter::Antialiasing);
+            painter.setPen(QPen(QColor(255, 220, 120), 2.0, Qt::DashLine));
+            painter.drawLine(*from, m_connectTo);
         }
     }
 }
@@ -810,24 +916,24 @@ void GraphView::mouseMoveEvent(QMouseEvent* event)
             continueMove(now);
         } else if (m_tool == Tool::Select) {
             m_gesture = Gesture::Box;
-            QOpenGLWidget::update(); // the box is drawn over the last frame
+            repaintView(); // the box is drawn over the last frame
         }
         return;
     case Gesture::MoveNodes:
         continueMove(now);
         return;
     case Gesture::Box:
-        QOpenGLWidget::update();
+        repaintView();
         return;
     case Gesture::Connect:
         m_connectTo = now;
         setHovered(nodeAt(now));
-        QOpenGLWidget::update();
+        repaintView();
         return;
     case Gesture::Lasso:
         if ((now - m_lasso.back()).manhattanLength() >= 3) {
             m_lasso.push_back(now);
-            QOpenGLWidget::update();
+            repaintView();
         }
         return;
     }
@@ -884,7 +990,7 @@ void GraphView::mouseReleaseEvent(QMouseEvent* event)
         break;
     }
     m_pressNode.reset();
-    QOpenGLWidget::update(); // a box, loop or edge being drawn goes at once
+    repaintView(); // a box, loop or edge being drawn goes at once
 }
 
 void GraphView::beginMove(QPoint pixel)
@@ -1084,7 +1190,7 @@ void GraphView::wheelEvent(QWheelEvent* event)
 void GraphView::leaveEvent(QEvent* event)
 {
     setHovered(std::nullopt);
-    QOpenGLWidget::leaveEvent(event);
+    QWidget::leaveEvent(event);
 }
 
 bool GraphView::event(QEvent* event)
@@ -1097,7 +1203,7 @@ bool GraphView::event(QEvent* event)
             return true;
         }
     }
-    return QOpenGLWidget::event(event);
+    return QWidget::event(event);
 }
 
 void GraphView::keyReleaseEvent(QKeyEvent* event)
@@ -1106,13 +1212,13 @@ void GraphView::keyReleaseEvent(QKeyEvent* event)
         m_flyKeys.erase(event->key());
         return;
     }
-    QOpenGLWidget::keyReleaseEvent(event);
+    QWidget::keyReleaseEvent(event);
 }
 
 void GraphView::focusOutEvent(QFocusEvent* event)
 {
     m_flyKeys.clear(); // a key released in another window would fly on forever
-    QOpenGLWidget::focusOutEvent(event);
+    QWidget::focusOutEvent(event);
 }
 
 void GraphView::keyPressEvent(QKeyEvent* event)
@@ -1166,7 +1272,7 @@ void GraphView::keyPressEvent(QKeyEvent* event)
             m_session.setSelection({});
         }
         return;
-    default: QOpenGLWidget::keyPressEvent(event); return;
+    default: QWidget::keyPressEvent(event); return;
     }
     follow(std::nullopt);
     cameraChanged();

@@ -9,9 +9,9 @@
 #include "renderscene.h"
 
 #include <QImage>
-#include <QOpenGLWidget>
 #include <QPoint>
 #include <QRect>
+#include <QWidget>
 
 #include <cstdint>
 #include <functional>
@@ -21,10 +21,13 @@
 #include <unordered_set>
 #include <vector>
 
+class QOpenGLContext;
+class QPainter;
 class QTimer;
 
 namespace constellate::render {
 class ViewRenderThread;
+struct ViewFrame;
 struct ViewFrameInput;
 }
 
@@ -40,10 +43,14 @@ enum class Tool {
     Lasso,   ///< draw a loop around nodes to select them
 };
 
-/// The 3D view of the session's document: render/'s SceneRenderer in a QOpenGLWidget.
-/// Frames are drawn on a thread of their own (ViewRenderThread) and shown when done, so
-/// a slow frame (a large graph on a software renderer) never stalls the window: the UI
-/// thread only asks for frames and shows the newest one.
+/// The 3D view of the session's document: render/'s SceneRenderer, drawing on a thread of
+/// its own (ViewRenderThread). Frames are shown when done, so a slow frame (a large graph
+/// on a software renderer) never stalls the window: the UI thread only asks for frames and
+/// shows the newest one. How it shows them is the Presentation: with a GPU, a child
+/// QOpenGLWidget copies the frame's texture; with a software renderer the frame is read
+/// back into an image that this widget paints, because a QOpenGLWidget makes Qt compose the
+/// whole window with OpenGL at every frame, which on a CPU costs the UI thread 35 ms or more
+/// at 1080p where painting an image costs 3.
 ///
 /// Mouse: the tool's left button (see Tool); right drag or Alt and left drag: orbit;
 /// middle drag, or Shift and right drag: pan; wheel: zoom. Keys: F frames the selection
@@ -51,7 +58,7 @@ enum class Tool {
 /// the selection. A drag is live for the others (transient positions) and one undo step
 /// when released. Other people show as their cursors, VR avatars and selections; their
 /// drags move nodes here while they drag.
-class GraphView : public QOpenGLWidget {
+class GraphView : public QWidget {
     Q_OBJECT
 public:
     explicit GraphView(EditorSession& session, QWidget* parent = nullptr);
@@ -119,6 +126,23 @@ public:
     void setFlyMode(bool on);
     bool flyMode() const { return m_flyMode; }
 
+    /// How frames reach the screen (see the class's comment).
+    enum class Presentation {
+        Gl,    ///< a child QOpenGLWidget shows the frame's texture
+        Image, ///< the frame is read back and painted as an image
+    };
+    /// Image with a software renderer (llvmpipe), Gl with a GPU; the environment variable
+    /// CONSTELLATE_VIEW_PRESENT=gl or =image decides instead.
+    static Presentation defaultPresentation();
+    Presentation presentation() const { return m_presentation; }
+    /// The view's OpenGL context, which the headset's may share objects with: null with
+    /// Presentation::Image, or before the view was first shown.
+    QOpenGLContext* shareContext() const;
+    /// The renderer was set up (or failed: glError()); the view has been shown.
+    bool isRendererStarted() const { return m_rendererStarted; }
+    /// The pictures on screen now, with the gesture's overlays (tests, screenshots).
+    QImage grabFramebuffer();
+
     /// Frames shown so far (each one drawn on the view thread).
     std::uint64_t framesShown() const { return m_shownSerial; }
     /// Frames are drawn on a thread of their own (false: on the UI thread, where the
@@ -160,9 +184,9 @@ Q_SIGNALS:
     void frameShown(double renderMs, double sceneLockMs);
 
 protected:
-    void initializeGL() override;
-    void resizeGL(int width, int height) override;
-    void paintGL() override;
+    void showEvent(QShowEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void paintEvent(QPaintEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
@@ -175,6 +199,20 @@ protected:
 
 private:
     enum class Gesture { None, Orbit, Pan, Press, MoveNodes, Box, Connect, Lasso };
+    class GlSurface;
+    friend class GlSurface;
+
+    /// Sets up the view thread (with `share`, the GL surface's context, or none).
+    void startRenderer(QOpenGLContext* share);
+    /// The GL surface's paint: the newest frame into its framebuffer, then the overlays.
+    void presentGl(std::uint32_t framebuffer, QPainter& overlays);
+    /// A frame reached the screen.
+    void frameOnScreen(const render::ViewFrame& frame);
+    /// The 2D overlays of a gesture in progress: the box or loop, the edge being drawn.
+    void paintOverlays(QPainter& painter) const;
+    /// Repaints what shows the frames (this widget or the GL surface): the newest frame
+    /// and the overlays, without drawing a new frame.
+    void repaintView();
 
     /// An annotation as the view shows it (re-read when annotations change).
     struct ShownAnnotation {
@@ -222,6 +260,10 @@ private:
     mutable render::EdgePickTree m_edgePick;
     render::Camera m_camera;
     std::unique_ptr<render::ViewRenderThread> m_renderThread;
+    Presentation m_presentation = Presentation::Gl;
+    GlSurface* m_glSurface = nullptr; ///< Presentation::Gl only
+    bool m_rendererStarted = false;
+    QImage m_shownImage; ///< Presentation::Image: the frame on screen
     QString m_glError;
     int m_samples = 0;           ///< multisampling of the view thread's frames
     bool m_frameWanted = true;   ///< something changed since the last frame was asked for

@@ -99,8 +99,9 @@ void VrMode::enter()
         return;
     xr::VrSessionOptions options;
     // The view's own context: the headset's context shares its objects with it. (Null
-    // before the view was first shown: then it shares nothing, which changes nothing drawn.)
-    options.shareContext = m_view.context();
+    // before the view was first shown, or when the view paints images: then it shares
+    // nothing, which changes nothing drawn.)
+    options.shareContext = m_view.shareContext();
     options.placement = m_initialPlacement;
     options.editable = m_session.canEdit();
     QString error;

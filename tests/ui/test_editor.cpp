@@ -30,6 +30,7 @@
 #include <QKeyEvent>
 #include <QLineEdit>
 #include <QMouseEvent>
+#include <QOpenGLWidget>
 #include <QProcess>
 #include <QPushButton>
 #include <QTableWidget>
@@ -883,6 +884,87 @@ TEST(EditorView, WithoutAViewThreadTheFramesAreDrawnOnTheUiThread)
                   FieldValue {{Field::Size, {}}, Value(double(glm::length(target - eye)) * 0.03)}});
     session.commit(b, QStringLiteral("Add Node"));
     EXPECT_TRUE(waitFor([&] { return isRed(view->grabFramebuffer().pixel(middle)); }));
+}
+
+/// CONSTELLATE_VIEW_PRESENT set for one scope.
+struct PresentationChoice {
+    explicit PresentationChoice(const char* value) { qputenv("CONSTELLATE_VIEW_PRESENT", value); }
+    ~PresentationChoice() { qunsetenv("CONSTELLATE_VIEW_PRESENT"); }
+    PresentationChoice(const PresentationChoice&) = delete;
+    PresentationChoice& operator=(const PresentationChoice&) = delete;
+};
+
+/// Les Misérables as `presentation` shows it, with a selection box being dragged from the
+/// top left corner; the frame and how many of its pixels are the box's.
+struct PresentedFrame {
+    QImage frame;
+    QImage withBox;
+    bool usesGlWidget = false;
+    GraphView::Presentation presentation = GraphView::Presentation::Gl;
+};
+PresentedFrame presentLesMiserables(const char* presentation)
+{
+    PresentationChoice choice(presentation);
+    EditorSession session(Profile {0x7007, QStringLiteral("solo"), 0});
+    MainWindow window(session);
+    PresentedFrame out;
+    GraphView* view = showLesMiserables(session, window);
+    if (!view)
+        return out;
+    out.presentation = view->presentation();
+    out.usesGlWidget = !window.findChildren<QOpenGLWidget*>().isEmpty();
+    settle(200);
+    out.frame = view->grabSettledFrame().convertToFormat(QImage::Format_RGB32);
+    const QPoint from(6, 6);
+    const QPoint to(view->width() / 4, view->height() / 4);
+    EXPECT_FALSE(view->nodeAt(from).has_value());
+    mouse(view, QEvent::MouseButtonPress, from, Qt::LeftButton, Qt::LeftButton);
+    mouse(view, QEvent::MouseMove, (from + to) / 2, Qt::NoButton, Qt::LeftButton);
+    mouse(view, QEvent::MouseMove, to, Qt::NoButton, Qt::LeftButton);
+    settle(100);
+    out.withBox = view->grabFramebuffer().convertToFormat(QImage::Format_RGB32);
+    mouse(view, QEvent::MouseButtonRelease, to, Qt::LeftButton, Qt::NoButton);
+    return out;
+}
+
+// Two ways to show the view thread's frames: a child QOpenGLWidget (with a GPU), or an
+// image read back and painted (with a software renderer, where a QOpenGLWidget makes Qt
+// compose the whole window with OpenGL at every frame). Both show the same picture, and
+// the gesture's overlays over it; the image way leaves no OpenGL widget in the window.
+TEST(EditorView, ImagesAndTheGlWidgetShowTheSameFrame)
+{
+    const PresentedFrame gl = presentLesMiserables("gl");
+    const PresentedFrame image = presentLesMiserables("image");
+    ASSERT_FALSE(gl.frame.isNull());
+    ASSERT_FALSE(image.frame.isNull());
+    EXPECT_EQ(gl.presentation, GraphView::Presentation::Gl);
+    EXPECT_TRUE(gl.usesGlWidget);
+    EXPECT_EQ(image.presentation, GraphView::Presentation::Image);
+    EXPECT_FALSE(image.usesGlWidget) << "a QOpenGLWidget in the window brings back the window's GL composition";
+
+    ASSERT_EQ(gl.frame.size(), image.frame.size());
+    int drawn = 0;
+    int differ = 0;
+    for (int y = 0; y < gl.frame.height(); ++y)
+        for (int x = 0; x < gl.frame.width(); ++x) {
+            const QRgb a = gl.frame.pixel(x, y);
+            const QRgb b = image.frame.pixel(x, y);
+            drawn += a != gl.frame.pixel(0, 0);
+            differ += std::abs(qRed(a) - qRed(b)) + std::abs(qGreen(a) - qGreen(b)) + std::abs(qBlue(a) - qBlue(b)) > 24;
+        }
+    EXPECT_GT(drawn, 2000) << "the graph is not drawn";
+    EXPECT_LT(differ, gl.frame.width() * gl.frame.height() / 200) << "the two presentations differ in " << differ
+                                                                     << " pixels";
+    // Not upside down: the top left corner, where nothing is drawn, is the background in both.
+    EXPECT_EQ(image.frame.pixel(2, 2), gl.frame.pixel(2, 2));
+
+    // The selection box, drawn over the frame (its border and fill are light blue).
+    const auto boxPixels = [](const QImage& frame) {
+        return countColour(frame, qRgb(120, 180, 255), 60, QRect(QPoint(0, 0), frame.size() / 4));
+    };
+    EXPECT_GT(boxPixels(gl.withBox), 100);
+    EXPECT_GT(boxPixels(image.withBox), 100);
+    EXPECT_LT(boxPixels(image.frame), 20);
 }
 
 TEST(EditorFiles, OpenSaveAndOpenAgainKeepTheGraphExactly)

@@ -82,7 +82,7 @@ protected:
         ASSERT_TRUE(m_editor->join(url, QString(), &error)) << error.toStdString();
         ASSERT_TRUE(waitFor([&] { return m_editor->document().isVisible(m_node); }));
         ASSERT_TRUE(waitFor([&] { return m_editor->client()->state() == net::SyncClient::State::Online; }));
-        ASSERT_TRUE(waitFor([&] { return m_window->view()->context() != nullptr; }));
+        ASSERT_TRUE(waitFor([&] { return m_window->view()->isRendererStarted(); }));
         ASSERT_TRUE(waitFor([&] { return peerOfEditor().has_value(); }));
 
         QObject::connect(m_other.get(), &net::SyncClient::transactionApplied,
