@@ -1,5 +1,7 @@
 #include "protocol.h"
 
+#include "parallelzlib.h"
+
 #include <QByteArray>
 
 #include <algorithm>
@@ -1600,10 +1602,9 @@ void ChunkAssembler::reset()
     m_data.shrink_to_fit();
 }
 
-std::string compressSnapshot(std::string_view snapshot)
+std::string compressSnapshot(std::string_view snapshot, int threads)
 {
-    const QByteArray c = qCompress(reinterpret_cast<const uchar*>(snapshot.data()), qsizetype(snapshot.size()));
-    return std::string(c.constData(), std::size_t(c.size()));
+    return parallelZlibCompress(snapshot, threads);
 }
 
 std::optional<std::string> uncompressSnapshot(std::string_view data, Compression compression, std::size_t maxBytes,

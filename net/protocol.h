@@ -862,8 +862,10 @@ private:
 };
 
 /// Snapshot compression (Compression::Zlib): what qCompress writes, a u32 big-endian
-/// uncompressed size then a zlib stream.
-std::string compressSnapshot(std::string_view snapshot);
+/// uncompressed size then a zlib stream. With `threads` > 1 a large snapshot is compressed
+/// in pieces on that many threads (parallelzlib.h), the format unchanged; the calling
+/// thread waits for them.
+std::string compressSnapshot(std::string_view snapshot, int threads = 1);
 /// Nullopt with *error set when the data is corrupt or would exceed maxBytes.
 std::optional<std::string> uncompressSnapshot(std::string_view data, Compression compression, std::size_t maxBytes,
                                               std::string* error);

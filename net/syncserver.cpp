@@ -172,7 +172,9 @@ SyncServer::SyncServer(ServerOptions options, QObject* parent)
         return HttpFrontDoor::Response {200, "text/plain; version=0.0.4; charset=utf-8", m_metrics.render()};
     });
     connect(m_door, &HttpFrontDoor::webSocketConnected, this, &SyncServer::onConnected);
-    m_compressors.setMaxThreadCount(1); // one core stays with the relay
+    // One compression at a time; one made for a waiting joiner runs its pieces on helper
+    // threads of its own (startSnapshot).
+    m_compressors.setMaxThreadCount(1);
 }
 
 SyncServer::~SyncServer()
@@ -914,7 +916,7 @@ void SyncServer::prepareSnapshotWhenQuiet(Room& room)
         connect(room.quiet, &QTimer::timeout, this, [this, name = room.name] {
             Room* r = roomOf(name);
             if (r && r->snapshotCacheSeq != r->lastAssigned)
-                startSnapshot(*r);
+                startSnapshot(*r, false);
         });
     }
     room.quiet->start();
@@ -1306,12 +1308,12 @@ void SyncServer::announceJoin(Session& s, Room& room, bool created)
 
 void SyncServer::sendSnapshot(Session& s, Room& room)
 {
-    // Compressing a large room's snapshot takes most of a second: it is done once per room
-    // state (joins in a row share it) and off the relay thread, so that the room's traffic,
-    // and every other room's, keeps flowing meanwhile. The joiner's output is held until
-    // the snapshot is ready; the snapshot then goes in right after its WELCOME, ahead of
-    // the relays that arrived meanwhile (they follow what the snapshot holds).
-    // It goes in at s.holdAt, which the caller sets right behind the WELCOME.
+    // Compressing a large room's snapshot takes a while (0.5 s on one core for 100k nodes): it
+    // is done once per room state (joins in a row share it), on every core, and off the relay
+    // thread, so that the room's traffic, and every other room's, keeps flowing meanwhile.
+    // The joiner's output is held until the snapshot is ready; the snapshot then goes in
+    // right after its WELCOME, ahead of the relays that arrived meanwhile (they follow what
+    // the snapshot holds). It goes in at s.holdAt, which the caller sets right behind the WELCOME.
     if (!room.snapshotCache.empty() && room.snapshotCacheSeq == room.lastAssigned) {
         std::string bytes;
         std::size_t count = 0;
@@ -1325,10 +1327,10 @@ void SyncServer::sendSnapshot(Session& s, Room& room)
     }
     s.holding = true;
     room.snapshotWaiting.emplace_back(s.socket, room.lastAssigned);
-    startSnapshot(room);
+    startSnapshot(room, true);
 }
 
-void SyncServer::startSnapshot(Room& room)
+void SyncServer::startSnapshot(Room& room, bool joinerWaits)
 {
     if (room.snapshotInFlight && room.snapshotInFlightSeq == room.lastAssigned)
         return;
@@ -1338,8 +1340,13 @@ void SyncServer::startSnapshot(Room& room)
     // Encoding reads the document, so it happens here; compression is pure bytes.
     auto encoded = std::make_shared<std::string>(room.doc->encodeSnapshot());
     const RoomSequence seq = room.lastAssigned;
-    m_compressors.start([this, encoded, seq, name = room.name] {
-        auto compressed = std::make_shared<std::string>(compressSnapshot(*encoded));
+    // Someone waits for it: every core, in pieces (the pool's thread waits for its helpers;
+    // the relay thread keeps running beside them). Made ahead, nobody waits: one thread, and
+    // a core stays with the relay. A joiner that comes while a snapshot of its state is being
+    // made ahead waits for that one-thread compression.
+    const int threads = joinerWaits ? QThread::idealThreadCount() : 1;
+    m_compressors.start([this, encoded, seq, threads, name = room.name] {
+        auto compressed = std::make_shared<std::string>(compressSnapshot(*encoded, threads));
         QMetaObject::invokeMethod(this, [this, compressed, seq, name] { snapshotReady(name, seq, *compressed); },
                                   Qt::QueuedConnection);
     });
@@ -1529,7 +1536,9 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
                         for (const auto& i : *l)
                             if (VersionId(i.id) == id)
                                 seq = i.seq;
-                    messages = encodeSnapshot(compressSnapshot(*bytes), id, seq, Compression::Zlib, maxBytes);
+                    // The fetcher waits, and so does every room's storage: every core.
+                    messages = encodeSnapshot(compressSnapshot(*bytes, QThread::idealThreadCount()), id, seq,
+                                              Compression::Zlib, maxBytes);
                 }
             } else if (st) {
                 if (auto l = st->listVersions(&err)) {

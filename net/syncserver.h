@@ -119,7 +119,8 @@ private:
     void commitDone(Room& room, std::uint64_t committed, const std::string& error, std::uint64_t firstFailed,
                     std::uint64_t lastFailed);
     void sendSnapshot(Session& s, Room& room);
-    void startSnapshot(Room& room);
+    /// `joinerWaits`: compressed on every core; else (made ahead) on one.
+    void startSnapshot(Room& room, bool joinerWaits);
     void prepareSnapshotWhenQuiet(Room& room);
     void snapshotReady(const QString& roomName, std::uint64_t seq, const std::string& compressed);
     void tick();

@@ -31,6 +31,9 @@ PACKAGE_GROUPS=(
     # inside qt6-base-dev (Qt6OpenGLWidgets is in qt6-base-dev everywhere).
     "libqt6opengl6-dev|qt6-base-dev"
 
+    "# zlib's header: net/ compresses large snapshots on several threads (the zlib Qt links)"
+    "zlib1g-dev"
+
     "# Rendering and VR: OpenGL headers, GLM maths, OpenXR loader and validation layer"
     "libgl-dev"
     "libglm-dev"
