@@ -19,6 +19,7 @@
 //    at the other client. All in one process: one clock.
 
 #include "documentio.h"
+#include "eventloopwait.h"
 #include "graphdocument.h"
 #include "serverprocess.h"
 #include "syncclient.h"
@@ -54,16 +55,7 @@ std::int64_t nowNs()
 
 bool waitUntil(const std::function<bool()>& done, int timeoutMs)
 {
-    QElapsedTimer t;
-    t.start();
-    while (!done()) {
-        if (t.elapsed() > timeoutMs)
-            return false;
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
-        if (!done())
-            QThread::usleep(200);
-    }
-    return true;
+    return constellate::test::waitFor(done, timeoutMs, std::chrono::microseconds(200));
 }
 
 /// Lets the event loop run for `ms` without polling (the XR thread gets the core).

@@ -17,6 +17,7 @@
 // "GPU", which on Mesa llvmpipe is the CPU) and how long each held the scene's lock.
 
 #include "editorsession.h"
+#include "eventloopwait.h"
 #include "graphview.h"
 #include "mainwindow.h"
 
@@ -117,18 +118,7 @@ Stats stats(std::vector<double> v)
     return s;
 }
 
-bool waitFor(const std::function<bool()>& done, int timeoutMs)
-{
-    QElapsedTimer t;
-    t.start();
-    while (!done()) {
-        if (t.elapsed() > timeoutMs)
-            return false;
-        QApplication::processEvents(QEventLoop::AllEvents, 20);
-        QThread::usleep(500);
-    }
-    return true;
-}
+using constellate::test::waitFor;
 
 void print(const char* what, const Stats& s)
 {

@@ -14,6 +14,7 @@
 // and B hold the same document (canonical hash), and the snapshot's size.
 
 #include "editorsession.h"
+#include "eventloopwait.h"
 #include "latticegraph.h"
 
 #include <QCommandLineParser>
@@ -39,17 +40,10 @@ double msSince(Clock::time_point t)
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
+/// Polled often (every 100 us): the waits here are what is measured.
 bool waitFor(const std::function<bool()>& done, int timeoutMs = 600'000)
 {
-    QElapsedTimer t;
-    t.start();
-    while (!done()) {
-        if (t.elapsed() > timeoutMs)
-            return false;
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
-        QThread::usleep(100);
-    }
-    return true;
+    return constellate::test::waitFor(done, timeoutMs, std::chrono::microseconds(100));
 }
 
 bool settled(const EditorSession& s)

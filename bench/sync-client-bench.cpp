@@ -16,6 +16,7 @@
 // The server runs with a temporary data directory and stops at the end; traffic goes to
 // 127.0.0.1 only.
 
+#include "eventloopwait.h"
 #include "graphdocument.h"
 #include "serverprocess.h"
 #include "syncclient.h"
@@ -61,16 +62,10 @@ QJsonObject percentiles(std::vector<double> ms)
     return o;
 }
 
+/// A busy wait: the time to an answer is what is measured.
 bool waitUntil(const std::function<bool()>& done, int timeoutMs)
 {
-    QElapsedTimer t;
-    t.start();
-    while (!done()) {
-        if (t.elapsed() > timeoutMs)
-            return false;
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
-    }
-    return true;
+    return constellate::test::waitFor(done, timeoutMs, std::chrono::microseconds(0));
 }
 
 /// One client and its document.

@@ -1,5 +1,5 @@
 // main() for tests that need a Qt event loop (sockets, timers): a QCoreApplication lives
-// for the whole run, and tests spin it with QTest-free helpers (see tests/net/nettestsupport.h).
+// for the whole run, and tests spin it with QTest-free helpers (see tests/eventloopwait.h).
 // With CONSTELLATE_TEST_GUI_MAIN (constellate_add_test's GUI_MAIN) it is a QGuiApplication,
 // for tests that create OpenGL contexts or windows.
 

@@ -1,7 +1,7 @@
 // One port for plain HTTP and WebSockets, over real loopback sockets.
 
 #include "httpfrontdoor.h"
-#include "nettestsupport.h"
+#include "eventloopwait.h"
 
 #include <QTcpSocket>
 #include <QWebSocket>

@@ -5,7 +5,7 @@
 #include "lanannouncement.h"
 #include "lanbeacon.h"
 #include "lanbrowser.h"
-#include "nettestsupport.h"
+#include "eventloopwait.h"
 
 #include <QUdpSocket>
 

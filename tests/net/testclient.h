@@ -4,7 +4,7 @@
 // to the real server process. (The editor's client library arrives with #4.)
 
 #include "graphdocument.h"
-#include "nettestsupport.h"
+#include "eventloopwait.h"
 #include "nodemove.h"
 #include "protocol.h"
 #include "scram.h"

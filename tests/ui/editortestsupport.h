@@ -4,6 +4,7 @@
 // timed assertions, real input events, and an editor that hosts a room in this process.
 
 #include "editorsession.h"
+#include "eventloopwait.h"
 #include "mainwindow.h"
 
 #include <QApplication>
@@ -22,19 +23,6 @@
 #include <memory>
 
 namespace constellate::test {
-
-inline bool waitFor(const std::function<bool()>& done, int timeoutMs = 20'000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (!done()) {
-        if (t.elapsed() > timeoutMs)
-            return false;
-        QApplication::processEvents(QEventLoop::AllEvents, 20);
-        QThread::usleep(500);
-    }
-    return true;
-}
 
 /// Lets the windows handle what is queued for a while (paints, timers).
 inline void settle(int ms)

@@ -4,7 +4,7 @@
 // same file give the same canonical hash), a large generated GraphML file, and a bounded
 // wait for a task's finished() (a deadline that fails the test, never a timing assertion).
 
-#include "../net/nettestsupport.h"
+#include "eventloopwait.h"
 
 #include "filetask.h"
 #include "graphdocument.h"

@@ -13,6 +13,7 @@
 // test's namespaces, whose only link is the test's own veth pair.
 
 #include "editorsession.h"
+#include "eventloopwait.h"
 #include "lanbrowser.h"
 
 #include <QCoreApplication>
@@ -33,18 +34,7 @@ using namespace constellate::ui;
 
 namespace {
 
-bool waitFor(const std::function<bool()>& done, int timeoutMs = 30'000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (!done()) {
-        if (t.elapsed() > timeoutMs)
-            return false;
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-        QThread::usleep(300);
-    }
-    return true;
-}
+using constellate::test::waitFor;
 
 const QString Lesmis = QStringLiteral(CONSTELLATE_TEST_GRAPHS "/lesmis.gexf");
 

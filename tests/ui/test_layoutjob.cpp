@@ -2,7 +2,7 @@
 // the bit, cancel stops promptly and reports nothing (the document is untouched), stop
 // reports where it was, and the final positions commit as one undo step.
 
-#include "../net/nettestsupport.h"
+#include "eventloopwait.h"
 
 #include "documentio.h"
 #include "editorsession.h"

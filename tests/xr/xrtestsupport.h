@@ -4,6 +4,8 @@
 // (tests/xr/testruntime), with Khronos' core validation layer, a script the test writes
 // and the record the runtime writes, all in a temporary directory.
 
+#include "eventloopwait.h"
+
 #include <QByteArray>
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -27,21 +29,7 @@
 
 namespace constellate::xr::test {
 
-/// Spins the event loop until `done()` or `timeoutMs` passed; returns done(). A deadline
-/// that fails the test, never a timing assertion.
-inline bool waitFor(const std::function<bool()>& done, int timeoutMs = 30'000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (!done()) {
-        if (t.elapsed() > timeoutMs)
-            return false;
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-        if (!done())
-            QThread::usleep(500);
-    }
-    return true;
-}
+using constellate::test::waitFor;
 
 /// One line of the runtime's record: "event key=value key=value ...".
 struct RecordLine {
