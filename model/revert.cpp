@@ -99,8 +99,12 @@ TransactionBuilder revertTo(const GraphDocument& current, const GraphDocument& v
             for (const Field f : fields)
                 if (Value value = version.value(*v, {f, {}}); !value.isNone())
                     initial.push_back({{f, {}}, std::move(value)});
-            for (const auto& [name, value] : versionProps)
-                initial.push_back({{Field::Property, name}, value});
+            for (const auto& [name, value] : versionProps) {
+                // Built apart, then moved in: GCC 12 at -O3 warns falsely
+                // (maybe-uninitialized) on the braced temporary in push_back({{...}, value}).
+                FieldValue field {FieldRef {Field::Property, name}, value};
+                initial.push_back(std::move(field));
+            }
             // A create holds at most maxFieldsPerOp fields; the rest follow as writes.
             std::vector<FieldValue> rest;
             if (initial.size() > limits.maxFieldsPerOp) {

@@ -30,7 +30,10 @@ std::vector<FieldValue> fieldsOf(const GraphDocument& doc, const GraphDocument::
             fields.push_back({{Field(f), {}}, std::move(v)});
     }
     doc.forEachProperty(e, [&](std::string_view name, const Value& v) {
-        fields.push_back({{Field::Property, std::string(name)}, v});
+        // Built apart, then moved in: GCC 12 at -O3 warns falsely (maybe-uninitialized) on the
+        // braced temporary in push_back({{...}, v}).
+        FieldValue field {FieldRef {Field::Property, std::string(name)}, v};
+        fields.push_back(std::move(field));
     });
     return fields;
 }
