@@ -39,8 +39,10 @@ inline std::vector<EntityId> addLatticeGraph(GraphDocument& doc, std::size_t nod
         std::vector<FieldValue> fields {{{Field::Position, {}}, Value(p)},
                                           {{Field::Color, {}}, Value::color(color)},
                                           {{Field::Size, {}}, Value(size(rng))}};
-        if (labels)
-            fields.push_back({{Field::Label, {}}, Value("node " + std::to_string(i))});
+        if (labels) {
+            FieldValue label {FieldRef {Field::Label, {}}, Value("node " + std::to_string(i))};
+            fields.push_back(std::move(label)); // built apart: see constellate_set_warnings
+        }
         nodes.push_back(t.createNode(fields));
     }
     const std::size_t steps[] = {1, side, side * side};
