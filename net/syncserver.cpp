@@ -81,6 +81,10 @@ public:
 struct SyncServer::Session {
     enum class State { AwaitingHello, Loading, AwaitingProof, Joined, Closing };
     QWebSocket* socket = nullptr;
+    /// This connection's number, never reused. Answers from other threads name their
+    /// session by socket and serial (sessionOf): a later connection's socket may be
+    /// allocated where a closed one's was.
+    std::uint64_t serial = 0;
     /// The plain TCP socket under `socket` (null with TLS): frames are written to it
     /// directly, see flush().
     QPointer<QTcpSocket> tcp;
@@ -154,7 +158,12 @@ struct SyncServer::Room {
     bool snapshotInFlight = false; ///< a compression runs on m_compressors
     RoomSequence snapshotInFlightSeq = 0;
     /// Joiners held until the snapshot of the state they joined at is ready.
-    std::vector<std::pair<QWebSocket*, RoomSequence>> snapshotWaiting;
+    struct SnapshotWaiter {
+        QWebSocket* socket;
+        std::uint64_t serial;
+        RoomSequence seq;
+    };
+    std::vector<SnapshotWaiter> snapshotWaiting;
     QTimer* quiet = nullptr; ///< large rooms: prepares the snapshot once the room is quiet
 };
 
@@ -247,6 +256,7 @@ void SyncServer::onConnected(QWebSocket* socket)
     auto session = std::make_unique<Session>();
     Session& s = *session;
     s.socket = socket;
+    s.serial = ++m_sessionSerial;
     s.tcp = m_door->takePlainSocket(socket);
     s.lastHeard.start();
     s.lastProgress.start();
@@ -928,6 +938,12 @@ SyncServer::Room* SyncServer::roomOf(const QString& name)
     return it == m_rooms.end() ? nullptr : it->second.get();
 }
 
+SyncServer::Session* SyncServer::sessionOf(QWebSocket* socket, std::uint64_t serial)
+{
+    auto it = m_sessions.find(socket);
+    return it != m_sessions.end() && it->second->serial == serial ? it->second.get() : nullptr;
+}
+
 // ---- joining ------------------------------------------------------------------------------
 
 void SyncServer::handleHello(Session& s, std::string_view body)
@@ -1073,18 +1089,19 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
         if (!s.ownerTokenOk) {
             // The store owns the token table: asked on the storage thread, and the join
             // goes on when the answer is back (the relay thread never waits for storage).
-            QMetaObject::invokeMethod(m_storage, [this, w = m_storage, socket = s.socket, name = room.name,
-                                                  token = QString::fromStdString(h.ownerToken), user = h.user] {
+            QMetaObject::invokeMethod(m_storage, [this, w = m_storage, socket = s.socket, serial = s.serial,
+                                                  name = room.name, token = QString::fromStdString(h.ownerToken),
+                                                  user = h.user] {
                 bool ok = false;
                 if (RoomStore* st = w->store(name))
                     ok = st->checkOwnerToken(token) == std::optional<UserId>(user);
-                QMetaObject::invokeMethod(this, [this, socket, name, ok] {
-                    auto it = m_sessions.find(socket);
+                QMetaObject::invokeMethod(this, [this, socket, serial, name, ok] {
+                    Session* asker = sessionOf(socket, serial);
                     Room* r = roomOf(name);
-                    if (it == m_sessions.end() || !r || it->second->state != Session::State::Loading)
+                    if (!asker || !r || asker->state != Session::State::Loading)
                         return;
-                    it->second->ownerTokenOk = ok;
-                    finishJoin(*it->second, *r, false, {});
+                    asker->ownerTokenOk = ok;
+                    finishJoin(*asker, *r, false, {});
                 }, Qt::QueuedConnection);
             }, Qt::QueuedConnection);
             return;
@@ -1176,14 +1193,14 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
         s.holding = true;
         s.holdAt = s.out.size();
         const RoomSequence through = room.lastAssigned;
-        QMetaObject::invokeMethod(m_storage, [this, worker = m_storage, socket = s.socket, name = room.name,
-                                              after = h.resume->committed, through, welcome = w] {
+        QMetaObject::invokeMethod(m_storage, [this, worker = m_storage, socket = s.socket, serial = s.serial,
+                                              name = room.name, after = h.resume->committed, through, welcome = w] {
             QString err;
             std::optional<LogRead> read;
             if (RoomStore* st = worker->store(name))
                 read = st->opsAfter(after, 0, &err, MaxDeltaBytes);
-            QMetaObject::invokeMethod(this, [this, socket, name, through, welcome, read = std::move(read)]() mutable {
-                deltasReady(socket, name, through, std::move(welcome), std::move(read));
+            QMetaObject::invokeMethod(this, [this, socket, serial, name, through, welcome, read = std::move(read)]() mutable {
+                deltasReady(socket, serial, name, through, std::move(welcome), std::move(read));
             }, Qt::QueuedConnection);
         }, Qt::QueuedConnection);
         announceJoin(s, room, created);
@@ -1208,14 +1225,17 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
     announceJoin(s, room, created);
 }
 
-void SyncServer::deltasReady(QWebSocket* socket, const QString& roomName, std::uint64_t through,
+void SyncServer::deltasReady(QWebSocket* socket, std::uint64_t serial, const QString& roomName, std::uint64_t through,
                              protocol::Welcome welcome, std::optional<LogRead> read)
 {
-    auto it = m_sessions.find(socket);
+    // The joiner may have left meanwhile, and another connection taken its socket's
+    // address: these deltas and this WELCOME (its peer index, its stream state) are for
+    // the joiner only.
+    Session* joiner = sessionOf(socket, serial);
     Room* room = roomOf(roomName);
-    if (it == m_sessions.end() || !room || !it->second->holding)
+    if (!joiner || !room || !joiner->holding)
         return;
-    Session& s = *it->second;
+    Session& s = *joiner;
     // Complete means every transaction up to the state the joiner joined at: the read ran
     // after every append posted before it and before any posted after it.
     const bool complete = read && !read->compacted
@@ -1326,7 +1346,7 @@ void SyncServer::sendSnapshot(Session& s, Room& room)
         return;
     }
     s.holding = true;
-    room.snapshotWaiting.emplace_back(s.socket, room.lastAssigned);
+    room.snapshotWaiting.push_back({s.socket, s.serial, room.lastAssigned});
     startSnapshot(room, true);
 }
 
@@ -1365,21 +1385,21 @@ void SyncServer::snapshotReady(const QString& roomName, RoomSequence seq, const 
         room->snapshotInFlight = false;
     // It serves the joiners that joined at this state: what they hold back is exactly what
     // followed it. Those that joined later wait for the compression their join started.
-    std::vector<QWebSocket*> served;
-    std::erase_if(room->snapshotWaiting, [&](const std::pair<QWebSocket*, RoomSequence>& w) {
-        if (w.second != seq)
+    std::vector<Room::SnapshotWaiter> served;
+    std::erase_if(room->snapshotWaiting, [&](const Room::SnapshotWaiter& w) {
+        if (w.seq != seq)
             return false;
-        served.push_back(w.first);
+        served.push_back(w);
         return true;
     });
     std::vector<std::string> messages;
     if (!served.empty())
         messages = encodeSnapshot(compressed, 0, seq, Compression::Zlib, m_options.maxMessageBytes);
-    for (QWebSocket* socket : served) {
-        auto it = m_sessions.find(socket);
-        if (it == m_sessions.end() || !it->second->holding)
+    for (const Room::SnapshotWaiter& w : served) {
+        Session* joiner = sessionOf(w.socket, w.serial);
+        if (!joiner || !joiner->holding)
             continue;
-        Session& js = *it->second;
+        Session& js = *joiner;
         std::string inserted;
         for (const std::string& m : messages)
             inserted += m;
@@ -1487,7 +1507,7 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
         const RoomSequence seq = room.lastAssigned;
         QMetaObject::invokeMethod(m_storage, [this, w = m_storage, name, seq, user = s.hello.user,
                                                vname = QString::fromStdString(sv->name), bytes = room.doc->encodeSnapshot(),
-                                               socket = s.socket] {
+                                               socket = s.socket, serial = s.serial] {
             QString err;
             std::optional<std::vector<RoomVersionInfo>> list;
             if (RoomStore* st = w->store(name)) {
@@ -1495,8 +1515,8 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
                 if (st->saveVersion(vname, user, seq, bytes, &err))
                     list = st->listVersions(&err);
             }
-            QMetaObject::invokeMethod(this, [this, socket, list, err, name] {
-                auto it = m_sessions.find(socket);
+            QMetaObject::invokeMethod(this, [this, socket, serial, list, err, name] {
+                Session* saver = sessionOf(socket, serial);
                 if (list) {
                     // The saver and everyone else in the room: their history panels refresh.
                     VersionList vl;
@@ -1508,12 +1528,12 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
                     if (Room* r = roomOf(name))
                         for (auto& [peer, other] : r->peers)
                             to.insert(other);
-                    if (it != m_sessions.end())
-                        to.insert(it->second.get());
+                    if (saver)
+                        to.insert(saver);
                     for (Session* other : to)
                         queue(*other, msg);
-                } else if (it != m_sessions.end()) {
-                    sendError(*it->second, int(ErrorCode::Internal), "could not save the version: " + err.toStdString(),
+                } else if (saver) {
+                    sendError(*saver, int(ErrorCode::Internal), "could not save the version: " + err.toStdString(),
                               std::uint8_t(MessageType::SaveVersion));
                 }
             }, Qt::QueuedConnection);
@@ -1524,7 +1544,7 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
         const auto* fetch = std::get_if<FetchVersion>(&*m);
         const VersionId id = fetch ? fetch->version : 0;
         QMetaObject::invokeMethod(m_storage, [this, w = m_storage, name, id, fetching = fetch != nullptr,
-                                               socket = s.socket, maxBytes = m_options.maxMessageBytes] {
+                                               socket = s.socket, serial = s.serial, maxBytes = m_options.maxMessageBytes] {
             QString err;
             std::vector<std::string> messages;
             RoomStore* st = w->store(name);
@@ -1548,15 +1568,15 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
                     messages.push_back(encodeMessage(vl, Direction::ToClient));
                 }
             }
-            QMetaObject::invokeMethod(this, [this, socket, messages, err, fetching] {
-                auto it = m_sessions.find(socket);
-                if (it == m_sessions.end())
+            QMetaObject::invokeMethod(this, [this, socket, serial, messages, err, fetching] {
+                Session* asker = sessionOf(socket, serial);
+                if (!asker)
                     return;
                 if (messages.empty())
-                    sendError(*it->second, int(fetching ? ErrorCode::VersionNotFound : ErrorCode::Internal),
+                    sendError(*asker, int(fetching ? ErrorCode::VersionNotFound : ErrorCode::Internal),
                               err.toStdString(), std::uint8_t(fetching ? MessageType::FetchVersion : MessageType::ListVersions));
                 for (const std::string& msg : messages)
-                    queue(*it->second, msg);
+                    queue(*asker, msg);
             }, Qt::QueuedConnection);
         }, Qt::QueuedConnection);
         return;

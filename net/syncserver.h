@@ -94,8 +94,8 @@ private:
     void handleMessage(Session& s, std::uint8_t type, std::string_view body);
     void handleHello(Session& s, std::string_view body);
     void finishJoin(Session& s, Room& room, bool created, const QString& ownerToken);
-    void deltasReady(QWebSocket* socket, const QString& roomName, std::uint64_t through, protocol::Welcome welcome,
-                     std::optional<LogRead> read);
+    void deltasReady(QWebSocket* socket, std::uint64_t serial, const QString& roomName, std::uint64_t through,
+                     protocol::Welcome welcome, std::optional<LogRead> read);
     void announceJoin(Session& s, Room& room, bool created);
     void insertHeld(Session& s, const std::string& bytes, std::size_t messages);
     void markDirty(Session& s);
@@ -125,6 +125,8 @@ private:
     void snapshotReady(const QString& roomName, std::uint64_t seq, const std::string& compressed);
     void tick();
     Room* roomOf(const QString& name);
+    /// The session of `socket` if it is still connection number `serial`, else null.
+    Session* sessionOf(QWebSocket* socket, std::uint64_t serial);
 
     ServerOptions m_options;
     ServerMetrics m_metrics;
@@ -136,6 +138,7 @@ private:
     std::map<QWebSocket*, std::unique_ptr<Session>> m_sessions;
     std::map<QString, std::unique_ptr<Room>> m_rooms;
     std::vector<QWebSocket*> m_dirty; ///< sessions with something in `out`
+    std::uint64_t m_sessionSerial = 0; ///< the last Session::serial given
     bool m_flushScheduled = false;
     bool m_shuttingDown = false;
 };

@@ -256,6 +256,80 @@ TEST_F(ServerTest, ResumeAfterADisconnectGetsOnlyWhatFollowed)
     EXPECT_EQ(a.doc.canonicalHash(), b.doc.canonicalHash());
 }
 
+TEST_F(ServerTest, DeltasReadForAConnectionThatLeftAreNotSentToTheNextOne)
+{
+    // A resuming joiner's deltas are read on the storage thread while its output is held.
+    // Here it leaves before they are back, and another connection joins meanwhile (whose
+    // socket the server may well allocate where the first one's was): that connection must
+    // get its own WELCOME and deltas, not the first one's, which stop at the room's state
+    // when the first joined, so that what was sequenced in between would never reach it.
+    // A write lock on the room's database holds the storage thread (its next commit waits
+    // out the lock; reads are queued behind it) until the test lets go.
+    TestClient a(0x81, 1, "a");
+    ASSERT_TRUE(a.join(server.url("abandoned"), true));
+    TestClient witness(0x82, 2, "witness");
+    ASSERT_TRUE(witness.join(server.url("abandoned"), false));
+    a.addNode("before");
+    ASSERT_TRUE(waitFor([&] { return a.acknowledged(a.sent.back()) && witness.sequences.size() == 1; }));
+    const Resume where {a.welcome->epoch, 1};
+    auto announced = [&](const std::vector<UserJoined>& joined, ReplicaId replica) {
+        return std::any_of(joined.begin(), joined.end(), [&](const UserJoined& j) { return j.replica == replica; });
+    };
+    auto resumeWithoutWaiting = [&](TestClient& c) {
+        c.doc.apply(a.sent.front()); // what it holds up to its resume point
+        return c.sayHello(server.url("abandoned"), false, Role::Editor, where);
+    };
+
+    const int rounds = 4; // each a fresh pair of connections: more chances for a reused address
+    for (int round = 0; round < rounds; ++round) {
+        SCOPED_TRACE("round " + std::to_string(round));
+        const std::size_t seen = witness.sequences.size();
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("lock"));
+            db.setDatabaseName(dir.filePath(QStringLiteral("rooms/abandoned.sqlite")));
+            ASSERT_TRUE(db.open());
+            QSqlQuery lock(db);
+            ASSERT_TRUE(lock.exec(QStringLiteral("BEGIN IMMEDIATE")));
+            a.addNode("while the first joiner waits " + std::to_string(round)); // its commit waits for the lock
+            ASSERT_TRUE(waitFor([&] { return witness.sequences.size() == seen + 1; }));
+
+            TestClient first(0x100 + 2 * round, 3, "first");
+            ASSERT_TRUE(resumeWithoutWaiting(first));
+            ASSERT_TRUE(waitFor([&] { return announced(a.joined, first.doc.replica()); })); // its read is queued
+            const PeerIndex firstPeer = a.joined.back().peer;
+            first.socket.abort();
+            ASSERT_TRUE(waitFor([&] {
+                return std::any_of(a.left.begin(), a.left.end(), [&](const UserLeft& l) { return l.peer == firstPeer; });
+            }));
+
+            a.addNode("between the two joiners " + std::to_string(round));
+            ASSERT_TRUE(waitFor([&] { return witness.sequences.size() == seen + 2; }));
+            TestClient second(0x101 + 2 * round, 4, "second");
+            ASSERT_TRUE(resumeWithoutWaiting(second));
+            ASSERT_TRUE(waitFor([&] { return announced(a.joined, second.doc.replica()); }));
+            lock.exec(QStringLiteral("ROLLBACK"));
+            lock.finish();
+            db.close();
+
+            ASSERT_TRUE(waitFor([&] { return a.acknowledged(a.sent.back()) || hasError(a, ErrorCode::StorageFull); }));
+            if (hasError(a, ErrorCode::StorageFull))
+                GTEST_SKIP() << "the lock outlasted the server's busy timeout (a very slow machine): nothing was shown";
+            ASSERT_TRUE(waitFor([&] { return second.welcome.has_value(); }));
+            second.send(Ping {1}); // its PONG comes after everything sent with the WELCOME
+            ASSERT_TRUE(waitFor([&] {
+                return std::count(second.presenceTypes.begin(), second.presenceTypes.end(), std::uint8_t(MessageType::Pong)) > 0;
+            }));
+            EXPECT_EQ(second.welcome->sync, SyncMode::Deltas);
+            // Everything after the resume point, including what came between the two joins.
+            EXPECT_EQ(second.sequences, std::vector<RoomSequence>(witness.sequences.begin() + 1, witness.sequences.end()));
+            EXPECT_EQ(second.doc.canonicalHash(), witness.doc.canonicalHash());
+            second.socket.close();
+            ASSERT_TRUE(waitFor([&] { return a.left.size() == 2u * std::size_t(round + 1); }));
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("lock"));
+    }
+}
+
 TEST_F(ServerTest, PresenceIsRelayedAndShownToNewcomers)
 {
     TestClient a(0x61, 1, "a");

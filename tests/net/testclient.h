@@ -124,6 +124,12 @@ public:
     {
         welcome.reset();
         errors.clear();
+        return sayHello(url, create, role, resume)
+            && waitFor([&] { return welcome.has_value() || !errors.empty(); }) && welcome.has_value();
+    }
+    /// Connects and says HELLO, without waiting for the answer; false if it did not connect.
+    bool sayHello(const QUrl& url, bool create, Role role = Role::Editor, std::optional<Resume> resume = {})
+    {
         socket.open(url);
         if (!waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }))
             return false;
@@ -141,7 +147,7 @@ public:
         h.hasDocument = !sent.empty();
         m_roomName = url.path().mid(7).toStdString();
         send(h);
-        return waitFor([&] { return welcome.has_value() || !errors.empty(); }) && welcome.has_value();
+        return true;
     }
 
     template<typename M>
@@ -190,6 +196,7 @@ public:
     std::vector<RoomSequence> sequences; ///< of the transactions received, in arrival order
     std::vector<RoomSequence> snapshotSeqs; ///< what each room snapshot received reflects
     std::vector<UserJoined> joined;
+    std::vector<UserLeft> left;
     std::vector<std::uint8_t> presenceTypes;
     std::vector<PresenceStatus> statuses; ///< PRESENCE_STATUS relays, in arrival order
     std::vector<Transaction> sent;
@@ -273,6 +280,7 @@ private:
             joined.push_back(*j);
         } else if (auto* l = std::get_if<UserLeft>(&m)) {
             m_room.removePeer(l->peer);
+            left.push_back(*l);
         } else if (auto* e = std::get_if<Error>(&m)) {
             errors.push_back(*e);
         } else if (auto* ch = std::get_if<Challenge>(&m)) {
