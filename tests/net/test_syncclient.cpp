@@ -7,6 +7,7 @@
 #include "syncclient.h"
 #include "testclient.h"
 
+#include <QMetaEnum>
 #include <QSslCertificate>
 #include <QTemporaryDir>
 
@@ -88,6 +89,44 @@ struct Member {
     int acks = 0;
 };
 
+/// Where a member stands, for a failure message: its client's state, what the server has not
+/// acknowledged, where it would resume, its last problem and its document.
+std::string describe(const Member& m, bool withOperations = false)
+{
+    if (!m.client)
+        return "no client";
+    const SyncClient& c = *m.client;
+    std::string s = QMetaEnum::fromType<State>().valueToKey(int(c.state()));
+    s += ", " + std::to_string(c.pendingCount()) + " pending, resumes at " + std::to_string(c.resumePoint().committed)
+        + ", " + std::to_string(m.attempts) + " connections, " + std::to_string(m.acks) + " acknowledged, "
+        + std::to_string(m.doc.count(EntityKind::Node)) + " nodes, hash " + m.doc.canonicalHash().substr(0, 16);
+    if (c.lastErrorCode() != 0)
+        s += ", last problem " + std::to_string(c.lastErrorCode()) + ": " + c.lastError().toStdString();
+    for (const auto& [code, message] : m.failures)
+        s += ", failed " + std::to_string(code) + ": " + message.toStdString();
+    if (withOperations)
+        s += ", operations " + m.doc.versionVector().toString();
+    return s;
+}
+
+/// One line for each member for which `ok` is false, described.
+template<typename Ok>
+std::string membersNot(const std::vector<std::unique_ptr<Member>>& members, Ok ok, bool withOperations = false)
+{
+    std::string out;
+    for (std::size_t i = 0; i < members.size(); ++i)
+        if (!ok(*members[i]))
+            out += "\n  member " + std::to_string(i) + ": " + describe(*members[i], withOperations);
+    return out;
+}
+
+/// The end of a server's log (the latest lines tell the most).
+std::string logTail(ServerProcess& server, std::size_t bytes = 6000)
+{
+    const std::string log = server.log().toStdString();
+    return log.size() > bytes ? "..." + log.substr(log.size() - bytes) : log;
+}
+
 SyncClientOptions options(const QUrl& url, const std::string& name, const QString& journalDir = {})
 {
     SyncClientOptions o;
@@ -148,14 +187,17 @@ void randomEdit(SyncClient& c, std::mt19937& rng)
 }
 
 /// A newcomer's view of the room: what the server holds.
-std::string serverHash(const QUrl& url, const QString& profile, std::size_t* nodes = nullptr)
+std::string serverHash(const QUrl& url, const QString& profile, std::size_t* nodes = nullptr,
+                       VersionVector* vector = nullptr)
 {
     Member observer(profile, newReplicaId(), newUserId());
     observer.connect(options(url, "observer"));
     observer.client->start();
-    EXPECT_TRUE(waitFor([&] { return observer.online(); }, Long)) << observer.client->lastError().toStdString();
+    EXPECT_TRUE(waitFor([&] { return observer.online(); }, Long)) << "the observer: " << describe(observer);
     if (nodes)
         *nodes = observer.doc.count(EntityKind::Node);
+    if (vector)
+        *vector = observer.doc.versionVector();
     return observer.doc.canonicalHash();
 }
 
@@ -312,7 +354,8 @@ TEST_F(SyncClientTest, RandomEditsDisconnectsAndARestartAllConvergeOnTheServersS
             ASSERT_TRUE(waitFor([&] { return members[0]->online(); }, Long)) << members[0]->client->lastError().toStdString();
         }
     }
-    ASSERT_TRUE(waitFor([&] { return std::all_of(members.begin(), members.end(), [](auto& m) { return m->online(); }); }, Long));
+    ASSERT_TRUE(waitFor([&] { return std::all_of(members.begin(), members.end(), [](auto& m) { return m->online(); }); }, Long))
+        << "not online:" << membersNot(members, [](const Member& m) { return m.online(); });
 
     const int steps = 600;
     for (int step = 0; step < steps; ++step) {
@@ -327,17 +370,22 @@ TEST_F(SyncClientTest, RandomEditsDisconnectsAndARestartAllConvergeOnTheServersS
         pump(int(rng() % 5));
     }
     ASSERT_TRUE(waitFor([&] { return std::all_of(members.begin(), members.end(), [](auto& m) { return m->settled(); }); }, Long))
-        << server.log().toStdString().substr(0, 4000);
+        << "not settled (online with nothing pending):" << membersNot(members, [](const Member& m) { return m.settled(); })
+        << "\nthe restarted server's log:\n" << logTail(server);
     for (auto& m : members) {
         EXPECT_TRUE(m->failures.empty()) << m->failures.front().second.toStdString();
     }
 
     std::size_t nodes = 0;
-    const std::string expected = serverHash(url, profile(QStringLiteral("observer")), &nodes);
+    VersionVector held;
+    const std::string expected = serverHash(url, profile(QStringLiteral("observer")), &nodes, &held);
     EXPECT_GT(nodes, 10u);
     ASSERT_TRUE(waitFor([&] {
         return std::all_of(members.begin(), members.end(), [&](auto& m) { return m->doc.canonicalHash() == expected; });
-    }, Long));
+    }, Long)) << "the server holds " << nodes << " nodes, hash " << expected.substr(0, 16) << ", operations "
+              << held.toString() << "; these members differ:"
+              << membersNot(members, [&](const Member& m) { return m.doc.canonicalHash() == expected; }, true)
+              << "\nthe restarted server's log:\n" << logTail(server);
     int attempts = 0, acks = 0, conflicts = 0;
     for (auto& m : members) {
         EXPECT_EQ(m->doc.count(EntityKind::Node), nodes);
