@@ -925,7 +925,11 @@ void SyncClient::handle(Message& message)
     } else if (auto* vv = std::get_if<VersionVectorExchange>(&message)) {
         onServerVector(vv->vector);
     } else if (auto* j = std::get_if<UserJoined>(&message)) {
-        if (!m_streams.addPeer(j->peer, j->replica, j->user))
+        // The peers present at the WELCOME are in its stream state already, and each is then
+        // announced by a USER_JOINED: that one names the same replica and user.
+        const ReplicaStream* known = m_streams.find(j->peer);
+        const bool welcomed = known && known->replica == j->replica && known->user == j->user;
+        if (!welcomed && !m_streams.addPeer(j->peer, j->replica, j->user))
             report(ProtocolViolation, QStringLiteral("USER_JOINED for a peer already present"));
         PeerInfo info;
         info.peer = j->peer;

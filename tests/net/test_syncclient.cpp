@@ -693,6 +693,9 @@ TEST_F(SyncClientTest, ALiveDragReachesTheOthersAsTransientPositionsAndCommitsOn
     ASSERT_TRUE(waitFor([&] { return alice.settled() && bob.online() && bob.doc.isVisible(m); }, Long));
     const PeerIndex alicePeer = alice.client->peerIndex();
     ASSERT_TRUE(waitFor([&] { return bob.client->peers().count(alicePeer) == 1; }, Long));
+    // Alice was in the room before Bob: in his WELCOME's stream state, then announced by a
+    // USER_JOINED, which is no protocol violation.
+    EXPECT_EQ(bob.client->lastError().toStdString(), "");
 
     // While the button is down: positions at up to 60 Hz, coalesced, never stored.
     const int acksBefore = alice.acks;
