@@ -118,8 +118,7 @@ GraphView::Presentation GraphView::defaultPresentation()
 
 GraphView::GraphView(EditorSession& session, QWidget* parent) : QWidget(parent), m_session(session)
 {
-    m_presentation = defaultPresentation();
-    if (m_presentation == Presentation::Gl) {
+    if (defaultPresentation() == Presentation::Gl) {
         m_glSurface = new GlSurface(*this);
         auto* layout = new QVBoxLayout(this);
         layout->setContentsMargins(0, 0, 0, 0);
@@ -466,7 +465,7 @@ QOpenGLContext* GraphView::shareContext() const
 void GraphView::showEvent(QShowEvent* event)
 {
     QWidget::showEvent(event);
-    if (m_presentation == Presentation::Image && !m_rendererStarted)
+    if (!m_glSurface && !m_rendererStarted)
         startRenderer(nullptr);
 }
 
@@ -504,9 +503,9 @@ void GraphView::startFrame()
     render::ViewFrameInput input;
     const qreal ratio = devicePixelRatioF();
     input.view = currentView();
-    input.pixels = QSize(int(std::lround(width() * ratio)), int(std::lround(height() * ratio)));
+    input.pixels = devicePixels();
     input.samples = m_samples;
-    input.toImage = m_presentation == Presentation::Image;
+    input.toImage = !m_glSurface;
     input.labels.scale = float(ratio); // high-DPI screens: the same text size in points
     input.labels.nodeLabels = m_labelsShown;
     updateOverlays(input);
@@ -571,13 +570,11 @@ void GraphView::frameOnScreen(const render::ViewFrame& frame)
 
 void GraphView::presentGl(std::uint32_t framebuffer, QPainter& overlays)
 {
-    const qreal ratio = m_glSurface->devicePixelRatioF();
-    const QSize pixels(int(std::lround(width() * ratio)), int(std::lround(height() * ratio)));
     if (m_renderThread) {
-        if (const std::optional<render::ViewFrame> frame = m_renderThread->present(framebuffer, pixels))
+        if (const std::optional<render::ViewFrame> frame = m_renderThread->present(framebuffer, devicePixels()))
             frameOnScreen(*frame);
     }
-    if (m_gesture == Gesture::Lasso || m_gesture == Gesture::Box || m_gesture == Gesture::Connect) {
+    if (hasOverlay()) {
         overlays.begin(m_glSurface);
         paintOverlays(overlays);
         overlays.end();
@@ -586,8 +583,8 @@ void GraphView::presentGl(std::uint32_t framebuffer, QPainter& overlays)
 
 void GraphView::paintEvent(QPaintEvent*)
 {
-    if (m_presentation != Presentation::Image)
-        return; // the GL surface covers this widget
+    if (m_glSurface)
+        return; // it covers this widget
     if (m_renderThread) {
         if (std::optional<render::ViewFrame> frame = m_renderThread->latest(); frame && !frame->image.isNull()) {
             m_shownImage = std::move(frame->image);
@@ -605,6 +602,18 @@ void GraphView::paintEvent(QPaintEvent*)
         painter.drawImage(rect(), m_shownImage); // resized since: stretched until the next frame
     }
     paintOverlays(painter);
+}
+
+QSize GraphView::devicePixels() const
+{
+    const qreal ratio = devicePixelRatioF();
+    return QSize(int(std::lround(width() * ratio)), int(std::lround(height() * ratio)));
+}
+
+bool GraphView::hasOverlay() const
+{
+    return (m_gesture == Gesture::Lasso && m_lasso.size() >= 2) || m_gesture == Gesture::Box
+        || (m_gesture == Gesture::Connect && m_pressNode);
 }
 
 void GraphView::paintOverlays(QPainter& painter) const

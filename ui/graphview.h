@@ -134,7 +134,7 @@ public:
     /// Image with a software renderer (llvmpipe), Gl with a GPU; the environment variable
     /// CONSTELLATE_VIEW_PRESENT=gl or =image decides instead.
     static Presentation defaultPresentation();
-    Presentation presentation() const { return m_presentation; }
+    Presentation presentation() const { return m_glSurface ? Presentation::Gl : Presentation::Image; }
     /// The view's OpenGL context, which the headset's may share objects with: null with
     /// Presentation::Image, or before the view was first shown.
     QOpenGLContext* shareContext() const;
@@ -208,8 +208,12 @@ private:
     void presentGl(std::uint32_t framebuffer, QPainter& overlays);
     /// A frame reached the screen.
     void frameOnScreen(const render::ViewFrame& frame);
-    /// The 2D overlays of a gesture in progress: the box or loop, the edge being drawn.
+    /// A gesture in progress draws a 2D overlay: the box or loop, the edge being drawn.
+    bool hasOverlay() const;
+    /// Paints that overlay (nothing when there is none).
     void paintOverlays(QPainter& painter) const;
+    /// The view's size in device pixels (the frames' size).
+    QSize devicePixels() const;
     /// Repaints what shows the frames (this widget or the GL surface): the newest frame
     /// and the overlays, without drawing a new frame.
     void repaintView();
@@ -260,8 +264,7 @@ private:
     mutable render::EdgePickTree m_edgePick;
     render::Camera m_camera;
     std::unique_ptr<render::ViewRenderThread> m_renderThread;
-    Presentation m_presentation = Presentation::Gl;
-    GlSurface* m_glSurface = nullptr; ///< Presentation::Gl only
+    GlSurface* m_glSurface = nullptr; ///< Presentation::Gl only (null: Presentation::Image)
     bool m_rendererStarted = false;
     QImage m_shownImage; ///< Presentation::Image: the frame on screen
     QString m_glError;

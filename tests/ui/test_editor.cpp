@@ -721,6 +721,18 @@ TEST_F(EditorTest, AutoLayoutSettlesLiveForTheOthersAndIsOneUndoStep)
     EXPECT_LT(distance(positionOf(host->document(), valjean), start), 1e-6f) << "a pinned node moved";
 }
 
+/// An environment variable set for one scope (read by the view when it is made), then unset.
+class ScopedEnvironment {
+public:
+    ScopedEnvironment(const char* name, const char* value) : m_name(name) { qputenv(name, value); }
+    ~ScopedEnvironment() { qunsetenv(m_name); }
+    ScopedEnvironment(const ScopedEnvironment&) = delete;
+    ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+private:
+    const char* m_name;
+};
+
 /// Shows `window` (900x600) with Les Misérables (77 nodes) opened in `session`; its view
 /// once every node is drawn, or null (the failure reported).
 GraphView* showLesMiserables(EditorSession& session, MainWindow& window)
@@ -856,10 +868,7 @@ TEST(EditorView, TheWindowAnswersWhileAFrameIsBeingDrawn)
 // thread (forced here with CONSTELLATE_VIEW_THREAD=0): the graph shows, and a new node too.
 TEST(EditorView, WithoutAViewThreadTheFramesAreDrawnOnTheUiThread)
 {
-    qputenv("CONSTELLATE_VIEW_THREAD", "0");
-    struct Unset {
-        ~Unset() { qunsetenv("CONSTELLATE_VIEW_THREAD"); }
-    } unset;
+    const ScopedEnvironment noViewThread("CONSTELLATE_VIEW_THREAD", "0");
     EditorSession session(Profile {0x6006, QStringLiteral("solo"), 0});
     MainWindow window(session);
     GraphView* view = showLesMiserables(session, window);
@@ -886,14 +895,6 @@ TEST(EditorView, WithoutAViewThreadTheFramesAreDrawnOnTheUiThread)
     EXPECT_TRUE(waitFor([&] { return isRed(view->grabFramebuffer().pixel(middle)); }));
 }
 
-/// CONSTELLATE_VIEW_PRESENT set for one scope.
-struct PresentationChoice {
-    explicit PresentationChoice(const char* value) { qputenv("CONSTELLATE_VIEW_PRESENT", value); }
-    ~PresentationChoice() { qunsetenv("CONSTELLATE_VIEW_PRESENT"); }
-    PresentationChoice(const PresentationChoice&) = delete;
-    PresentationChoice& operator=(const PresentationChoice&) = delete;
-};
-
 /// Les Misérables as `presentation` shows it, with a selection box being dragged from the
 /// top left corner; the frame and how many of its pixels are the box's.
 struct PresentedFrame {
@@ -904,7 +905,7 @@ struct PresentedFrame {
 };
 PresentedFrame presentLesMiserables(const char* presentation)
 {
-    PresentationChoice choice(presentation);
+    const ScopedEnvironment choice("CONSTELLATE_VIEW_PRESENT", presentation);
     EditorSession session(Profile {0x7007, QStringLiteral("solo"), 0});
     MainWindow window(session);
     PresentedFrame out;
