@@ -128,6 +128,10 @@ int main(int argc, char** argv)
         QStringLiteral("Write a relay on two threads when it goes to at least this many clients (default 64; 0: one "
                        "thread)."),
         QStringLiteral("N"), QStringLiteral("64"));
+    const QCommandLineOption snapshotEvery(
+        QStringLiteral("snapshot-every"),
+        QStringLiteral("Compact a room's log into a snapshot every N transactions (default 20000)."),
+        QStringLiteral("N"), QStringLiteral("20000"));
     const QCommandLineOption tlsCert(QStringLiteral("tls-cert"),
                                      QStringLiteral("PEM certificate, then any intermediates: serve wss:// and https:// "
                                                     "(only) on the port. Needs --tls-key."),
@@ -135,8 +139,8 @@ int main(int argc, char** argv)
     const QCommandLineOption tlsKey(QStringLiteral("tls-key"),
                                     QStringLiteral("PEM private key (RSA or EC, no passphrase) of --tls-cert."),
                                     QStringLiteral("FILE"));
-    parser.addOptions({port, bind, dataDir, maxClients, logLevel, sendQueue, awayAfter, messageRate, parallelFanOut, tlsCert,
-                       tlsKey});
+    parser.addOptions({port, bind, dataDir, maxClients, logLevel, sendQueue, awayAfter, messageRate, parallelFanOut, snapshotEvery,
+                       tlsCert, tlsKey});
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
@@ -172,6 +176,10 @@ int main(int argc, char** argv)
     if (!ok || fanOutFrom < 0)
         return fail(QStringLiteral("--parallel-fanout-from takes a number of clients (0: never)"), 2);
     options.parallelFanOutFrom = std::size_t(fanOutFrom);
+    const qlonglong every = parser.value(snapshotEvery).toLongLong(&ok);
+    if (!ok || every < 1)
+        return fail(QStringLiteral("--snapshot-every takes a positive number of transactions"), 2);
+    options.snapshotEvery = std::uint64_t(every);
     LogLevel level;
     if (!parseLogLevel(parser.value(logLevel), &level))
         return fail(QStringLiteral("--log-level takes error, warning, info or debug"), 2);

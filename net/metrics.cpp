@@ -56,7 +56,9 @@ QByteArray ServerMetrics::render() const
     metric("constellate_parallel_fanouts_total", "counter", "Fan-outs written on two threads.",
            parallelBatches.load());
     metric("constellate_snapshots_compressed_total", "counter",
-           "Snapshots compressed for joiners (one per room state, shared by its joiners).", snapshotsCompressed.load());
+           "Room snapshots compressed: for joiners (one per room state, shared by its joiners), named versions and "
+           "compaction (these reuse the joiners' one when it is current).",
+           snapshotsCompressed.load());
     fanOut.render(out, "constellate_fanout_latency_seconds",
                   "Time from a message's arrival to its relay being handed to each recipient's socket.");
     commit.render(out, "constellate_commit_latency_seconds",

@@ -215,6 +215,11 @@ QByteArray compress(std::string_view bytes)
     return qCompress(reinterpret_cast<const uchar*>(bytes.data()), qsizetype(bytes.size()), 6);
 }
 
+QByteArray compressed(const CompressedSnapshot& snapshot)
+{
+    return QByteArray(snapshot.data.data(), qsizetype(snapshot.data.size()));
+}
+
 /// Uncompresses what compress() wrote and checks the size recorded next to it.
 bool uncompress(const QByteArray& data, qint64 rawBytes, std::string* out)
 {
@@ -271,6 +276,14 @@ bool setError(QString* error, const QString& message)
 }
 
 } // namespace
+
+qint64 CompressedSnapshot::rawBytes() const
+{
+    if (data.size() < 4)
+        return -1;
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+    return (qint64(p[0]) << 24) | (qint64(p[1]) << 16) | (qint64(p[2]) << 8) | qint64(p[3]);
+}
 
 const char* roleName(RoomRole role)
 {
@@ -970,18 +983,28 @@ std::optional<LogRead> RoomStore::opsAfter(
 
 bool RoomStore::saveSnapshot(RoomSequence seq, std::string_view bytes, QString* error)
 {
+    const QByteArray data = compress(bytes);
+    return saveSnapshot(seq, CompressedSnapshot {std::string(data.constData(), std::size_t(data.size()))}, error);
+}
+
+bool RoomStore::saveSnapshot(RoomSequence seq, const CompressedSnapshot& snapshot, QString* error)
+{
+    const qint64 rawBytes = snapshot.rawBytes();
+    if (rawBytes < 0)
+        return fail(error, QStringLiteral("cannot save a snapshot at seq %1").arg(seq),
+            QStringLiteral("its compressed bytes have no header"));
     if (seq > m_committedSeq)
         return fail(error, QStringLiteral("cannot save a snapshot at seq %1").arg(seq),
             QStringLiteral("only seq %1 is committed").arg(m_committedSeq));
     if (m_snapshotSeq && seq < *m_snapshotSeq)
         return fail(error, QStringLiteral("cannot save a snapshot at seq %1").arg(seq),
             QStringLiteral("a newer one (seq %1) exists").arg(*m_snapshotSeq));
-    const QByteArray data = compress(bytes);
+    const QByteArray data = compressed(snapshot);
     const bool ok = inTransaction(QStringLiteral("save a snapshot at seq %1").arg(seq), error, [&](QString& detail) {
         QSqlQuery q(m_sql->db);
         return run(q, QStringLiteral("DELETE FROM snapshots"), {}, &detail)
             && run(q, QStringLiteral("INSERT INTO snapshots (seq, created_ms, raw_bytes, data) VALUES (?, ?, ?, ?)"),
-                { seqToSql(seq), nowMs(), qint64(bytes.size()), data }, &detail);
+                { seqToSql(seq), nowMs(), rawBytes, data }, &detail);
     });
     if (!ok)
         return false;
@@ -1284,20 +1307,33 @@ bool RoomStore::clearAccessKey(QString* error)
 std::optional<qint64> RoomStore::saveVersion(
     const QString& name, UserId author, RoomSequence seq, std::string_view snapshotBytes, QString* error)
 {
+    const QByteArray data = compress(snapshotBytes);
+    return saveVersion(name, author, seq, CompressedSnapshot {std::string(data.constData(), std::size_t(data.size()))}, error);
+}
+
+std::optional<qint64> RoomStore::saveVersion(
+    const QString& name, UserId author, RoomSequence seq, const CompressedSnapshot& snapshot, QString* error)
+{
     const QString trimmed = name.trimmed();
     if (trimmed.isEmpty() || trimmed.size() > MaxVersionNameLength) {
         fail(error, QStringLiteral("cannot save version '%1'").arg(name.left(MaxVersionNameLength)),
             QStringLiteral("a name has 1 to %1 characters").arg(MaxVersionNameLength));
         return std::nullopt;
     }
-    const QByteArray data = compress(snapshotBytes);
+    const qint64 rawBytes = snapshot.rawBytes();
+    if (rawBytes < 0) {
+        fail(error, QStringLiteral("cannot save version '%1'").arg(trimmed),
+            QStringLiteral("its compressed bytes have no header"));
+        return std::nullopt;
+    }
+    const QByteArray data = compressed(snapshot);
     qint64 id = 0;
     const bool ok = inTransaction(QStringLiteral("save version '%1'").arg(trimmed), error, [&](QString& detail) {
         QSqlQuery q(m_sql->db);
         if (!run(q,
                 QStringLiteral("INSERT INTO versions (name, author, created_ms, seq, raw_bytes, data) "
                                "VALUES (?, ?, ?, ?, ?, ?)"),
-                { trimmed, toSql(author), nowMs(), seqToSql(seq), qint64(snapshotBytes.size()), data }, &detail))
+                { trimmed, toSql(author), nowMs(), seqToSql(seq), rawBytes, data }, &detail))
             return false;
         id = q.lastInsertId().toLongLong();
         return true;
@@ -1328,11 +1364,26 @@ std::optional<std::vector<RoomVersionInfo>> RoomStore::listVersions(QString* err
 
 std::optional<std::string> RoomStore::version(qint64 id, QString* error) const
 {
+    const std::optional<StoredVersion> stored = storedVersion(id, error);
+    if (!stored)
+        return std::nullopt;
+    const CompressedSnapshot& c = stored->snapshot;
+    std::string bytes;
+    if (!uncompress(compressed(c), c.rawBytes(), &bytes)) {
+        fail(error, QStringLiteral("could not read version %1").arg(id),
+            QStringLiteral("damaged: it does not uncompress to its recorded size"));
+        return std::nullopt;
+    }
+    return bytes;
+}
+
+std::optional<StoredVersion> RoomStore::storedVersion(qint64 id, QString* error) const
+{
     const QString what = QStringLiteral("could not read version %1").arg(id);
     QSqlQuery q(m_sql->db);
     q.setForwardOnly(true);
     QString detail;
-    if (!run(q, QStringLiteral("SELECT raw_bytes, data FROM versions WHERE id = ?"), { id }, &detail)) {
+    if (!run(q, QStringLiteral("SELECT seq, raw_bytes, data FROM versions WHERE id = ?"), { id }, &detail)) {
         fail(error, what, detail);
         return std::nullopt;
     }
@@ -1340,12 +1391,15 @@ std::optional<std::string> RoomStore::version(qint64 id, QString* error) const
         fail(error, what, failedReading(q, &detail) ? detail : QStringLiteral("no such version"));
         return std::nullopt;
     }
-    std::string bytes;
-    if (!uncompress(q.value(1).toByteArray(), q.value(0).toLongLong(), &bytes)) {
-        fail(error, what, QStringLiteral("damaged: it does not uncompress to its recorded size"));
+    StoredVersion v;
+    v.seq = RoomSequence(std::max<qint64>(0, q.value(0).toLongLong()));
+    const QByteArray data = q.value(2).toByteArray();
+    v.snapshot.data.assign(data.constData(), std::size_t(data.size()));
+    if (v.snapshot.rawBytes() < 0 || v.snapshot.rawBytes() != q.value(1).toLongLong()) {
+        fail(error, what, QStringLiteral("damaged: its header does not match its recorded size"));
         return std::nullopt;
     }
-    return bytes;
+    return v;
 }
 
 bool RoomStore::deleteVersion(qint64 id, QString* error)

@@ -75,6 +75,23 @@ struct StoredSnapshot {
     std::string bytes; ///< uncompressed
 };
 
+/// Snapshot bytes compressed as the store keeps them, which is also how the wire's
+/// Compression::Zlib carries them: qCompress's format, the raw size (big-endian) in the
+/// first four bytes, then one zlib stream (protocol::compressSnapshot writes it). The server
+/// compresses off the storage thread and hands the store this, so that compressing a large
+/// room (0.3 s at 100,000 nodes) never holds up every room's commits.
+struct CompressedSnapshot {
+    std::string data;
+    /// The size the data uncompresses to, from its header; -1 when it has none.
+    qint64 rawBytes() const;
+};
+
+/// A named version as stored.
+struct StoredVersion {
+    RoomSequence seq = 0;
+    CompressedSnapshot snapshot;
+};
+
 /// A named version as listed (its bytes come from RoomStore::version()).
 struct RoomVersionInfo {
     qint64 id = 0;
@@ -211,6 +228,8 @@ public:
     /// merging is idempotent). `seq` must be committed and not older than the latest
     /// snapshot; older snapshots are removed. Stored compressed (qCompress).
     bool saveSnapshot(RoomSequence seq, std::string_view bytes, QString* error);
+    /// The same with bytes compressed already (the raw size is taken from their header).
+    bool saveSnapshot(RoomSequence seq, const CompressedSnapshot& snapshot, QString* error);
     /// The latest snapshot (exists = false when none was saved).
     std::optional<StoredSnapshot> latestSnapshot(QString* error) const;
     /// Deletes the log's transactions up to `seq`; a snapshot at `seq` or later must exist.
@@ -258,10 +277,16 @@ public:
     /// Ids are never reused, also after deleteVersion().
     std::optional<qint64> saveVersion(
         const QString& name, UserId author, RoomSequence seq, std::string_view snapshotBytes, QString* error);
+    /// The same with bytes compressed already (the raw size is taken from their header).
+    std::optional<qint64> saveVersion(
+        const QString& name, UserId author, RoomSequence seq, const CompressedSnapshot& snapshot, QString* error);
     /// All versions, oldest first.
     std::optional<std::vector<RoomVersionInfo>> listVersions(QString* error) const;
     /// A version's snapshot bytes (uncompressed); fails for an unknown id.
     std::optional<std::string> version(qint64 id, QString* error) const;
+    /// A version as stored, compressed, ready to send; its header is checked against the
+    /// recorded size (the receiver's uncompress checks the rest). Fails for an unknown id.
+    std::optional<StoredVersion> storedVersion(qint64 id, QString* error) const;
     bool deleteVersion(qint64 id, QString* error);
 
     RoomStats stats() const;

@@ -848,13 +848,13 @@ void SyncServer::commitDone(Room& room, std::uint64_t committed, const std::stri
         room.snapshotSeq = room.committed;
         room.compactedThrough = room.committed;
         const RoomSequence seq = room.committed;
-        QMetaObject::invokeMethod(m_storage, [w = m_storage, name = room.name, seq, bytes = room.doc->encodeSnapshot()] {
-            if (RoomStore* st = w->store(name)) {
+        storeSnapshot(room, [name = room.name, seq](StorageWorker& w, const CompressedSnapshot& snapshot) {
+            if (RoomStore* st = w.store(name)) {
                 QString err;
-                if (!st->saveSnapshot(seq, bytes, &err) || !st->compactThrough(seq, &err))
+                if (!st->saveSnapshot(seq, snapshot, &err) || !st->compactThrough(seq, &err))
                     logError(QStringLiteral("room=%1: compaction failed: %2").arg(name, err));
             }
-        }, Qt::QueuedConnection);
+        });
     }
     scheduleFlush();
 }
@@ -1372,6 +1372,28 @@ void SyncServer::startSnapshot(Room& room, bool joinerWaits)
     });
 }
 
+void SyncServer::storeSnapshot(Room& room, std::function<void(StorageWorker&, const CompressedSnapshot&)> store)
+{
+    StorageWorker* w = m_storage;
+    if (!room.snapshotCache.empty() && room.snapshotCacheSeq == room.lastAssigned) {
+        QMetaObject::invokeMethod(w, [w, store = std::move(store), snapshot = CompressedSnapshot {room.snapshotCache}] {
+            store(*w, snapshot);
+        }, Qt::QueuedConnection);
+        return;
+    }
+    ++m_metrics.snapshotsCompressed;
+    auto encoded = std::make_shared<std::string>(room.doc->encodeSnapshot());
+    const RoomSequence seq = room.lastAssigned;
+    // Posted to the storage thread from the pool's: the destructor waits for the pool before
+    // the storage thread's last commit, so what was asked for is stored before a shutdown.
+    m_compressors.start([this, w, encoded, seq, name = room.name, store = std::move(store)] {
+        auto snapshot = std::make_shared<const CompressedSnapshot>(CompressedSnapshot {compressSnapshot(*encoded, 1)});
+        QMetaObject::invokeMethod(w, [w, store, snapshot] { store(*w, *snapshot); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(this, [this, snapshot, seq, name] { snapshotReady(name, seq, snapshot->data); },
+                                  Qt::QueuedConnection);
+    });
+}
+
 void SyncServer::snapshotReady(const QString& roomName, RoomSequence seq, const std::string& compressed)
 {
     Room* room = roomOf(roomName);
@@ -1505,14 +1527,13 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
         if (!needs(Role::Editor, "owners and editors can save versions"))
             return;
         const RoomSequence seq = room.lastAssigned;
-        QMetaObject::invokeMethod(m_storage, [this, w = m_storage, name, seq, user = s.hello.user,
-                                               vname = QString::fromStdString(sv->name), bytes = room.doc->encodeSnapshot(),
-                                               socket = s.socket, serial = s.serial] {
+        storeSnapshot(room, [this, name, seq, user = s.hello.user, vname = QString::fromStdString(sv->name),
+                             socket = s.socket, serial = s.serial](StorageWorker& w, const CompressedSnapshot& snapshot) {
             QString err;
             std::optional<std::vector<RoomVersionInfo>> list;
-            if (RoomStore* st = w->store(name)) {
+            if (RoomStore* st = w.store(name)) {
                 st->commit(&err);
-                if (st->saveVersion(vname, user, seq, bytes, &err))
+                if (st->saveVersion(vname, user, seq, snapshot, &err))
                     list = st->listVersions(&err);
             }
             QMetaObject::invokeMethod(this, [this, socket, serial, list, err, name] {
@@ -1537,7 +1558,7 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
                               std::uint8_t(MessageType::SaveVersion));
                 }
             }, Qt::QueuedConnection);
-        }, Qt::QueuedConnection);
+        });
         return;
     }
     if (std::get_if<ListVersions>(&*m) || std::get_if<FetchVersion>(&*m)) {
@@ -1549,17 +1570,9 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
             std::vector<std::string> messages;
             RoomStore* st = w->store(name);
             if (st && fetching) {
-                std::optional<std::string> bytes = st->version(qint64(id), &err);
-                if (bytes) {
-                    RoomSequence seq = 0;
-                    if (auto l = st->listVersions(&err))
-                        for (const auto& i : *l)
-                            if (VersionId(i.id) == id)
-                                seq = i.seq;
-                    // The fetcher waits, and so does every room's storage: every core.
-                    messages = encodeSnapshot(compressSnapshot(*bytes, QThread::idealThreadCount()), id, seq,
-                                              Compression::Zlib, maxBytes);
-                }
+                // Stored the way the wire carries it: sent as it is, with no work on this thread.
+                if (std::optional<StoredVersion> v = st->storedVersion(qint64(id), &err))
+                    messages = encodeSnapshot(v->snapshot.data, id, v->seq, Compression::Zlib, maxBytes);
             } else if (st) {
                 if (auto l = st->listVersions(&err)) {
                     VersionList vl;

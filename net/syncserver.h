@@ -32,6 +32,7 @@ class FanOutWriter;
 class HttpFrontDoor;
 struct LogRead;
 class StorageWorker;
+struct CompressedSnapshot;
 
 /// How a server runs: what `constellate-server` takes on its command line, and what the
 /// editor's host mode (#5) sets.
@@ -123,6 +124,11 @@ private:
     void startSnapshot(Room& room, bool joinerWaits);
     void prepareSnapshotWhenQuiet(Room& room);
     void snapshotReady(const QString& roomName, std::uint64_t seq, const std::string& compressed);
+    /// Runs `store` on the storage thread with the room's current snapshot, compressed: the
+    /// one made for joins when it is current, else one compressed on m_compressors (which
+    /// then serves joins too). The storage thread never compresses: that would hold up every
+    /// room's commits for as long as it takes.
+    void storeSnapshot(Room& room, std::function<void(StorageWorker&, const CompressedSnapshot&)> store);
     void tick();
     Room* roomOf(const QString& name);
     /// The session of `socket` if it is still connection number `serial`, else null.

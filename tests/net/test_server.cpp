@@ -2,6 +2,7 @@
 // temporary directory, and clients over real WebSockets.
 
 #include "documentio.h"
+#include "roomstore.h"
 #include "testclient.h"
 
 #include <QSqlDatabase>
@@ -639,9 +640,14 @@ TEST_F(ServerTest, NamedVersionsAreSavedListedAndFetched)
 {
     TestClient a(0xb1, 1, "a");
     ASSERT_TRUE(a.join(server.url("history"), true));
+    a.addNode("v1 node");
+    ASSERT_TRUE(waitFor([&] { return a.committed >= 1; }));
+    const std::string atFirst = a.doc.canonicalHash();
+    // b joins at this state: the server compresses the room's snapshot for it, and the first
+    // version is then saved from that snapshot; the second, after another edit, is compressed
+    // for the purpose (off the storage thread both ways).
     TestClient b(0xb2, 2, "b");
     ASSERT_TRUE(b.join(server.url("history"), false));
-    a.addNode("v1 node");
     SaveVersion save;
     save.name = "first draft";
     a.send(save);
@@ -651,9 +657,88 @@ TEST_F(ServerTest, NamedVersionsAreSavedListedAndFetched)
     // The others in the room are told too, unasked (their history lists refresh).
     ASSERT_TRUE(waitFor([&] { return !b.versions.empty(); }));
     EXPECT_EQ(b.versions, a.versions);
+
+    a.addNode("v2 node");
+    ASSERT_TRUE(waitFor([&] { return a.committed >= 2; }));
+    const std::string atSecond = a.doc.canonicalHash();
+    save.name = "second draft";
+    a.send(save);
+    ASSERT_TRUE(waitFor([&] { return a.versions.size() == 2u; }));
     a.versions.clear();
     a.send(ListVersions {});
-    ASSERT_TRUE(waitFor([&] { return a.versions.size() == 1u; }));
+    ASSERT_TRUE(waitFor([&] { return a.versions.size() == 2u; }));
+    EXPECT_EQ(a.versions[1].name, "second draft");
+
+    // Each version comes back as the room was when it was saved, with its sequence number.
+    for (const VersionInfo& v : a.versions)
+        b.send(FetchVersion {v.id});
+    ASSERT_TRUE(waitFor([&] { return b.fetchedVersions.size() == 2u; })) << b.errors.size();
+    const std::string expected[] = {atFirst, atSecond};
+    for (std::size_t i = 0; i < 2; ++i) {
+        const auto& [seq, bytes] = b.fetchedVersions.at(a.versions[i].id);
+        EXPECT_EQ(seq, a.versions[i].seq);
+        GraphDocument loaded(0x99, 9);
+        std::string problem;
+        ASSERT_TRUE(loaded.mergeSnapshot(bytes, &problem)) << problem;
+        EXPECT_EQ(loaded.canonicalHash(), expected[i]) << a.versions[i].name;
+        EXPECT_EQ(loaded.count(EntityKind::Node), i + 1);
+    }
+    EXPECT_EQ(b.doc.canonicalHash(), a.doc.canonicalHash()) << "a fetched version leaves the document alone";
+    // Counted: one compression for b's join, which the first version reused, and one for the
+    // second version.
+    EXPECT_EQ(metricValue(httpGet(server.port(), "/metrics"), "constellate_snapshots_compressed_total"), 2);
+
+    // An unknown version is an error that names it, and the connection carries on.
+    b.send(FetchVersion {12345});
+    ASSERT_TRUE(waitFor([&] { return !b.errors.empty(); }));
+    EXPECT_EQ(b.errors[0].code, std::uint16_t(ErrorCode::VersionNotFound));
+    EXPECT_NE(b.errors[0].message.find("12345"), std::string::npos) << b.errors[0].message;
+    b.addNode("after");
+    ASSERT_TRUE(waitFor([&] { return a.doc.count(EntityKind::Node) == 3u; }));
+}
+
+// The log is compacted into snapshots as the room grows; the snapshot is compressed off the
+// storage thread and stored before a graceful stop; a restarted server loads it and the log's
+// tail, and a newcomer gets the whole room.
+TEST(ServerCompaction, TheLogIsCompactedIntoASnapshotThatHoldsTheWholeRoom)
+{
+    QTemporaryDir dir;
+    ServerProcess server(dir.path(), {"--snapshot-every", "40"});
+    ASSERT_TRUE(server.start()) << server.log().toStdString();
+    std::string hash;
+    {
+        TestClient writer(0xd1, 1, "writer");
+        ASSERT_TRUE(writer.join(server.url("compacted"), true));
+        for (int i = 0; i < 100; ++i) {
+            writer.addNode("node " + std::to_string(i));
+            // In small batches, so that the room is caught up (all committed) now and then.
+            if (i % 10 == 9) {
+                ASSERT_TRUE(waitFor([&] { return writer.committed >= RoomSequence(i + 1); }));
+            }
+        }
+        hash = writer.doc.canonicalHash();
+    }
+    EXPECT_EQ(server.terminate(), 0) << server.log().toStdString();
+
+    QString error;
+    {
+        std::unique_ptr<net::RoomStore> store = net::RoomStore::open(dir.path(), QStringLiteral("compacted"), &error);
+        ASSERT_TRUE(store) << error.toStdString();
+        EXPECT_GE(store->compactedThrough(), 40u);
+        EXPECT_LT(store->stats().logTransactions, 100u);
+        const auto snapshot = store->latestSnapshot(&error);
+        ASSERT_TRUE(snapshot && snapshot->exists) << error.toStdString();
+        EXPECT_EQ(snapshot->seq, store->compactedThrough());
+        GraphDocument loaded(0x98, 8);
+        ASSERT_TRUE(store->loadDocument(loaded, &error)) << error.toStdString();
+        EXPECT_EQ(loaded.canonicalHash(), hash);
+    }
+
+    ASSERT_TRUE(server.start()) << server.log().toStdString();
+    TestClient newcomer(0xd2, 2, "newcomer");
+    ASSERT_TRUE(newcomer.join(server.url("compacted"), false));
+    EXPECT_EQ(newcomer.doc.canonicalHash(), hash);
+    EXPECT_EQ(newcomer.doc.count(EntityKind::Node), 100u);
 }
 
 TEST(ServerBackPressure, AClientThatStopsReadingStaysBoundedWhileOthersGetEverything)
@@ -729,4 +814,39 @@ TEST(ServerEpochs, AReplacedDataDirectoryIsBroughtUpToDateByVersionVectors)
     ASSERT_TRUE(bob.join(server.url("moved"), false));
     ASSERT_TRUE(waitFor([&] { return bob.doc.count(EntityKind::Node) == 10u; }));
     EXPECT_EQ(bob.doc.canonicalHash(), alice.doc.canonicalHash());
+}
+
+// Every option of constellate-server that takes a value refuses a bad one with a message that
+// names it, exit code 2, and no port opened.
+TEST(ServerCommandLine, BadValuesAreRefusedByName)
+{
+    QTemporaryDir dir;
+    struct Case {
+        QStringList args;
+        QString says;
+    };
+    const std::vector<Case> cases {
+        {{"--port", "70000"}, "--port takes a number from 0 to 65535"},
+        {{"--bind", "not-an-address"}, "--bind takes an IP address"},
+        {{"--max-clients", "0"}, "--max-clients takes a positive number"},
+        {{"--send-queue-kib", "8"}, "--send-queue-kib takes a number of at least 16"},
+        {{"--away-after", "-1"}, "--away-after takes a number of seconds"},
+        {{"--max-messages-per-second", "many"}, "--max-messages-per-second takes a number"},
+        {{"--parallel-fanout-from", "-3"}, "--parallel-fanout-from takes a number of clients"},
+        {{"--snapshot-every", "0"}, "--snapshot-every takes a positive number"},
+        {{"--log-level", "loud"}, "--log-level takes error, warning, info or debug"},
+        {{"backup"}, "unknown command 'backup'"},
+    };
+    for (const Case& c : cases) {
+        QStringList args {"--port", "0", "--bind", "127.0.0.1", "--data-dir", dir.path()};
+        args += c.args; // a later --port or --bind wins
+        QProcess p;
+        p.start(QStringLiteral(CONSTELLATE_SERVER), args);
+        ASSERT_TRUE(p.waitForFinished(10'000)) << c.args.join(' ').toStdString();
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        EXPECT_EQ(p.exitStatus(), QProcess::NormalExit) << c.args.join(' ').toStdString();
+        EXPECT_EQ(p.exitCode(), 2) << c.args.join(' ').toStdString() << ": " << err.toStdString();
+        EXPECT_TRUE(err.contains(c.says)) << c.args.join(' ').toStdString() << ": " << err.toStdString();
+        EXPECT_FALSE(p.readAllStandardOutput().contains("listening"));
+    }
 }

@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -204,6 +205,8 @@ public:
     QString accessKey;       ///< answers a CHALLENGE with it when set
     bool challenged = false;
     std::vector<VersionInfo> versions;
+    /// FETCH_VERSION answers by version id: the sequence number and the uncompressed snapshot.
+    std::map<VersionId, std::pair<RoomSequence, std::string>> fetchedVersions;
     RoomSequence committed = 0;
     std::uint32_t ackedCounter = 0;
     std::size_t nodeMovesReceived = 0;
@@ -247,9 +250,12 @@ private:
             if (m_chunks.add(*c, &error) == ChunkAssembler::Status::Complete) {
                 auto raw = uncompressSnapshot(m_chunks.take(), c->compression, 1u << 30, &error);
                 ASSERT_TRUE(raw) << error;
+                if (c->version != 0) { // a named version, fetched: kept apart from the document
+                    fetchedVersions[c->version] = {c->seq, std::move(*raw)};
+                    return;
+                }
                 ASSERT_TRUE(doc.mergeSnapshot(*raw, &error)) << error;
-                if (c->version == 0)
-                    snapshotSeqs.push_back(c->seq);
+                snapshotSeqs.push_back(c->seq);
                 if (m_awaitingSnapshot) {
                     m_awaitingSnapshot = false;
                     welcome = m_pendingWelcome;
