@@ -1,5 +1,7 @@
 #include "fanoutwriter.h"
 
+#include <algorithm>
+
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -35,25 +37,40 @@ void FanOutWriter::sendAll(std::span<Send> sends)
     }
 }
 
+void FanOutWriter::drain(std::span<Send> sends)
+{
+    for (;;) {
+        const std::size_t first = m_next.fetch_add(Piece, std::memory_order_relaxed);
+        if (first >= sends.size())
+            return;
+        sendAll(sends.subspan(first, std::min(Piece, sends.size() - first)));
+    }
+}
+
 void FanOutWriter::write(std::span<Send> sends)
 {
     if (m_parallelFrom == 0 || sends.size() < m_parallelFrom) {
         sendAll(sends);
         return;
     }
-    // The writer thread takes the second half; this thread sends the first (the lower
-    // indices: the caller may order recipients by priority).
-    const std::size_t half = sends.size() / 2;
     {
         std::lock_guard lock(m_mutex);
-        m_work = sends.subspan(half);
+        m_work = sends;
+        m_next.store(0, std::memory_order_relaxed);
         m_hasWork = true;
     }
     m_wake.notify_one();
-    sendAll(sends.first(half));
-    std::unique_lock lock(m_mutex);
-    m_done.wait(lock, [this] { return !m_hasWork; });
     ++m_parallelBatches;
+    drain(sends);
+    std::unique_lock lock(m_mutex);
+    if (m_hasWork) {
+        // The second thread never came to it: withdrawn, nothing to wait for.
+        m_hasWork = false;
+    } else {
+        // It did: it may still be sending its last piece.
+        m_done.wait(lock, [this] { return !m_helping; });
+    }
+    m_work = {};
 }
 
 void FanOutWriter::run()
@@ -64,11 +81,12 @@ void FanOutWriter::run()
         if (m_stop)
             return;
         const std::span<Send> work = m_work;
-        lock.unlock();
-        sendAll(work);
-        lock.lock();
         m_hasWork = false;
-        m_work = {};
+        m_helping = true;
+        lock.unlock();
+        drain(work);
+        lock.lock();
+        m_helping = false;
         m_done.notify_one();
     }
 }

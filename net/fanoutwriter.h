@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +15,11 @@ namespace constellate::net {
 /// On loopback most of a send's cost is the kernel's (the receiver's TCP processing runs
 /// in the sender's system call), so a fan-out to hundreds of clients is bound by syscalls;
 /// the second core halves the time to the last recipient (docs/benchmarks.md).
+///
+/// Both threads take the sends in order, a few at a time, from one shared counter: when the
+/// second thread is late (its core busy with something else), the calling thread goes on
+/// with the rest instead of waiting for it, so a batch never takes longer than on one thread
+/// plus one small piece. Recipients early in the span are sent to first.
 ///
 /// write() returns only when every send has been tried: the caller's buffers only need to
 /// live for the call, and the caller alone touches its sockets' Qt state. Not reentrant;
@@ -40,11 +46,16 @@ public:
 
     void write(std::span<Send> sends);
 
-    /// Batches that were split between the two threads, for /metrics and tests.
+    /// Batches offered to the second thread, for /metrics and tests.
     std::uint64_t parallelBatches() const { return m_parallelBatches; }
+
+    /// Sends taken at a time from the shared counter.
+    static constexpr std::size_t Piece = 8;
 
 private:
     static void sendAll(std::span<Send> sends);
+    /// Takes pieces of m_work until none is left.
+    void drain(std::span<Send> sends);
     void run();
 
     std::size_t m_parallelFrom;
@@ -53,7 +64,9 @@ private:
     std::condition_variable m_wake;
     std::condition_variable m_done;
     std::span<Send> m_work;
-    bool m_hasWork = false;
+    std::atomic<std::size_t> m_next {0}; ///< the next send of m_work not taken yet
+    bool m_hasWork = false; ///< m_work is offered and the second thread has not taken it
+    bool m_helping = false; ///< the second thread is sending from m_work
     bool m_stop = false;
     std::thread m_thread;
 };
