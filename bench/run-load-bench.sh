@@ -115,7 +115,7 @@ fi
 if wants d; then
     echo "== (d) the largest room at p99 <= 16 ms (one sender, VR presence at 60 Hz)"
     for kind in server relay; do
-        for receivers in 100 200 400 800 1000; do
+        for receivers in 100 200 400 800 1000 1500 2000 3000 4000; do
             run "d-$receivers" "$kind" --clients $((receivers + 1)) "${presence[@]}"
             p99=$(median_p99 "d-$receivers" "$kind")
             echo "   $kind, $receivers receivers: median p99 $p99 ms"

@@ -53,7 +53,7 @@ QByteArray ServerMetrics::render() const
            framesDirect.load());
     metric("constellate_frames_buffered_total", "counter",
            "Frames (or their rest) queued behind a socket's backlog or sent through TLS.", framesBuffered.load());
-    metric("constellate_parallel_fanouts_total", "counter", "Fan-outs written on two threads.",
+    metric("constellate_parallel_fanouts_total", "counter", "Fan-outs offered to the second writer thread.",
            parallelBatches.load());
     metric("constellate_snapshots_compressed_total", "counter",
            "Room snapshots compressed: for joiners (one per room state, shared by its joiners), named versions and "

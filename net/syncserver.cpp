@@ -552,12 +552,21 @@ std::size_t SyncServer::frameHeader(unsigned char* header, std::uint64_t payload
     return n;
 }
 
+/// A session's frame buffer keeps at most this much capacity between turns.
+constexpr std::size_t KeptFrameCapacity = 16 * 1024;
+
 void SyncServer::finishTurn(Session& s)
 {
     for (const auto& t : s.arrivals)
         m_metrics.fanOut.observe(secondsSince(t));
     s.arrivals.clear();
-    s.out.clear();
+    // A burst (a joiner's USER_JOINED and presence for everyone present, a snapshot) would
+    // leave its capacity behind in every session: memory in the square of the room's size
+    // (2 KB for each pair of members: 330 MB at 4,000).
+    if (s.out.capacity() > KeptFrameCapacity)
+        std::string().swap(s.out);
+    else
+        s.out.clear();
     s.outMessages = 0;
 }
 
