@@ -83,6 +83,8 @@ Joining a large room:
                           TRANSACTION_CHUNKs, then its ACK), then time new clients joining it
                           (WELCOME, snapshot chunks, mergeSnapshot) and count their bytes
   --join-repeat N         joins to time (default 3)
+  --join-stay             the timed joiners stay connected (their documents freed): the server's
+                          memory per member of a large room
   --cold                  also restart the spawned server and time a join that loads the room from disk
 Output:
   --json                  one JSON object on stdout (else a summary)
@@ -115,6 +117,7 @@ struct Options {
     std::string joinFile;
     int joinRepeat = 3;
     bool cold = false;
+    bool joinStay = false;
     bool json = false;
     bool sizes = false;
 };
@@ -196,6 +199,8 @@ Options parseOptions(int argc, char** argv)
             o.joinRepeat = int(parseNumber(a, value(), 1, 50));
         } else if (a == "--cold") {
             o.cold = true;
+        } else if (a == "--join-stay") {
+            o.joinStay = true;
         } else if (a == "--json") {
             o.json = true;
         } else if (a == "--sizes") {
@@ -1220,9 +1225,13 @@ public:
         j.edges = c.full->doc.count(EntityKind::Edge);
         if (c.full->errors)
             j.error = c.full->firstError;
+        c.full.reset(); // the joined document is large: free it before the next join
+        if (m_options.joinStay) {
+            runUntil([] { return false; }, monotonicNs() + 100'000'000);
+            return j;
+        }
         m_closing = true;
         c.ws.close();
-        c.full.reset(); // the joined document is large: free it before the next join
         runUntil([] { return false; }, monotonicNs() + 100'000'000);
         m_closing = false;
         return j;
@@ -1605,6 +1614,7 @@ int main(int argc, char** argv)
         };
         QJsonObject join;
         join["file"] = QString::fromStdString(options.joinFile);
+        join["joiners_stay"] = options.joinStay;
         join["server_rss_kib_start"] = rss();
         LoadRun run(options, target);
         join["import"] = run.importRoom(options.joinFile, 300);
@@ -1613,7 +1623,9 @@ int main(int argc, char** argv)
         std::vector<double> totals;
         for (int i = 0; i < options.joinRepeat && !g_interrupted; ++i) {
             const LoadRun::JoinTiming j = run.timeJoin(120);
-            warm.append(LoadRun::joinJson(j));
+            QJsonObject timing = LoadRun::joinJson(j);
+            timing["server_rss_kib"] = rss(); // with --join-stay: one more member each time
+            warm.append(timing);
             if (j.error.empty())
                 totals.push_back(j.totalMs);
         }
