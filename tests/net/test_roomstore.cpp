@@ -767,6 +767,27 @@ TEST_F(RoomStoreTest, NamedVersions)
     const auto id3 = store->saveVersion(QStringLiteral("after"), 1, 60, second, &error);
     ASSERT_TRUE(id3);
     EXPECT_GT(*id3, *id2) << "ids are never reused";
+
+    // As stored, ready to send: qCompress's format, the wire's Compression::Zlib.
+    const auto stored = store->storedVersion(*id1, &error);
+    ASSERT_TRUE(stored) << error.toStdString();
+    EXPECT_EQ(stored->seq, 30u);
+    EXPECT_EQ(stored->snapshot.rawBytes(), qint64(first.size()));
+    EXPECT_EQ(qUncompress(QByteArray::fromStdString(stored->snapshot.data)).toStdString(), first);
+    // Compressed elsewhere (the server's pool) and handed over: kept as it is.
+    const auto id4 = store->saveVersion(QStringLiteral("compressed by the caller"), 1, 30, stored->snapshot, &error);
+    ASSERT_TRUE(id4) << error.toStdString();
+    EXPECT_EQ(store->version(*id4, &error), first);
+    EXPECT_FALSE(store->saveVersion(QStringLiteral("no header"), 1, 30, CompressedSnapshot {"ab"}, &error));
+    EXPECT_TRUE(error.contains(QLatin1String("no header"))) << error.toStdString();
+    // A row whose recorded size and header disagree is refused by name, not sent.
+    {
+        RawDatabase raw(store->path());
+        raw.exec(QStringLiteral("UPDATE versions SET raw_bytes = raw_bytes + 1 WHERE id = ?"), {*id4});
+    }
+    EXPECT_FALSE(store->storedVersion(*id4, &error));
+    EXPECT_TRUE(error.contains(QLatin1String("damaged"))) << error.toStdString();
+    EXPECT_TRUE(error.contains(QString::number(*id4))) << error.toStdString();
 }
 
 // ---- schema and damaged files -------------------------------------------------------------------
