@@ -55,6 +55,9 @@ QByteArray ServerMetrics::render() const
            "Frames (or their rest) queued behind a socket's backlog or sent through TLS.", framesBuffered.load());
     metric("constellate_parallel_fanouts_total", "counter", "Fan-outs offered to the second writer thread.",
            parallelBatches.load());
+    metric("constellate_send_buffer_bytes", "gauge",
+           "Memory held for sending: every connection's frame buffer and what its socket has not written yet.",
+           sendBufferBytes.load());
     metric("constellate_snapshots_compressed_total", "counter",
            "Room snapshots compressed: for joiners (one per room state, shared by its joiners), named versions and "
            "compaction (these reuse the joiners' one when it is current).",

@@ -40,8 +40,11 @@ struct ServerMetrics {
     std::atomic<std::uint64_t> slowDisconnects {0};
     std::atomic<std::uint64_t> framesDirect {0};   ///< frames the kernel took in one sendmsg()
     std::atomic<std::uint64_t> framesBuffered {0}; ///< frames (or their rest) queued in Qt's buffers
-    std::atomic<std::uint64_t> parallelBatches {0}; ///< fan-outs written on two threads
+    std::atomic<std::uint64_t> parallelBatches {0}; ///< fan-outs offered to the second writer thread
     std::atomic<std::uint64_t> snapshotsCompressed {0}; ///< joiners' snapshots made (one per room state)
+    /// Memory held for sending, set just before render(): every connection's frame buffer
+    /// (capacity) and what its socket has not written yet.
+    std::atomic<std::int64_t> sendBufferBytes {0};
     LatencyHistogram fanOut; ///< from a message's arrival to its frame being handed to each socket
     LatencyHistogram commit; ///< from an operation's arrival to its SQLite commit
 

@@ -178,6 +178,10 @@ SyncServer::SyncServer(ServerOptions options, QObject* parent)
                                         m_shuttingDown ? "shutting down\n" : "ok\n"};
     });
     m_door->addRoute("/metrics", [this] {
+        std::int64_t held = 0;
+        for (const auto& [socket, session] : m_sessions)
+            held += std::int64_t(session->out.capacity()) + backlog(*session);
+        m_metrics.sendBufferBytes = held;
         return HttpFrontDoor::Response {200, "text/plain; version=0.0.4; charset=utf-8", m_metrics.render()};
     });
     connect(m_door, &HttpFrontDoor::webSocketConnected, this, &SyncServer::onConnected);

@@ -541,6 +541,14 @@ TEST_F(ServerTest, ALargeRoomsSnapshotIsMadeOnceItIsQuietSoJoinersFindItReady)
     ASSERT_TRUE(b.join(server.url("large"), false));
     ASSERT_TRUE(waitFor([&] { return b.doc.count(EntityKind::Node) == 10'000u; }, 30'000));
     EXPECT_EQ(compressed(), 1) << "the joiner got the prepared snapshot";
+
+    // Each joiner's turn held the snapshot (hundreds of KB); once sent, no connection keeps
+    // that memory (kept, it would add up with every member of a large room).
+    TestClient c(0x5d, 3, "c");
+    ASSERT_TRUE(c.join(server.url("large"), false));
+    ASSERT_TRUE(waitFor([&] { return c.doc.count(EntityKind::Node) == 10'000u; }, 30'000));
+    auto held = [&] { return metricValue(httpGet(server.port(), "/metrics"), "constellate_send_buffer_bytes"); };
+    ASSERT_TRUE(waitFor([&] { return held() <= 3 * 16 * 1024; }, 10'000)) << held() << " bytes held for sending";
 }
 
 TEST_F(ServerTest, TheRoomDatabaseIsInWalMode)
