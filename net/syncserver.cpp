@@ -22,6 +22,7 @@
 #include <QWebSocket>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <set>
@@ -199,16 +200,16 @@ SyncServer::~SyncServer()
         socket->deleteLater();
     }
     m_sessions.clear();
-    if (m_storageThread) {
-        QMetaObject::invokeMethod(m_storage, [w = m_storage] {
+    for (std::size_t i = 0; i < m_storageWorkers.size(); ++i) {
+        QMetaObject::invokeMethod(m_storageWorkers[i], [w = m_storageWorkers[i]] {
             for (auto& [name, store] : w->m_stores) {
                 QString error;
                 store->commit(&error);
             }
             delete w;
         }, Qt::BlockingQueuedConnection);
-        m_storageThread->quit();
-        m_storageThread->wait();
+        m_storageThreads[i]->quit();
+        m_storageThreads[i]->wait();
     }
 }
 
@@ -219,11 +220,15 @@ bool SyncServer::start(QString* error)
             *error = QStringLiteral("cannot create the data directory '%1'").arg(m_options.dataDir);
         return false;
     }
-    m_storageThread = new QThread(this);
-    m_storageThread->setObjectName(QStringLiteral("storage"));
-    m_storage = new StorageWorker(m_options.dataDir);
-    m_storage->moveToThread(m_storageThread);
-    m_storageThread->start();
+    for (int i = 0; i < std::max(1, m_options.storageThreads); ++i) {
+        auto* thread = new QThread(this);
+        thread->setObjectName(QStringLiteral("storage %1").arg(i));
+        auto* worker = new StorageWorker(m_options.dataDir);
+        worker->moveToThread(thread);
+        thread->start();
+        m_storageThreads.push_back(thread);
+        m_storageWorkers.push_back(worker);
+    }
     if (!m_door->listen(m_options.bind, m_options.port, m_options.tls, error))
         return false;
     auto* timer = new QTimer(this);
@@ -789,7 +794,7 @@ void SyncServer::acceptTransaction(Session& s, Transaction t)
 
     // To the storage thread; the acknowledgement waits for the commit.
     const QString name = room.name;
-    QMetaObject::invokeMethod(m_storage, [this, w = m_storage, name, seq, t = std::move(t)] {
+    QMetaObject::invokeMethod(storageFor(name), [this, w = storageFor(name), name, seq, t = std::move(t)] {
         RoomStore* store = w->store(name);
         QString error;
         if (!store)
@@ -1018,7 +1023,7 @@ void SyncServer::openRoom(const QString& name, bool create, Session& s)
     r->waiting.push_back(&s);
     const UserId owner = s.hello.user;
     const QString ownerName = QString::fromStdString(s.hello.name);
-    QMetaObject::invokeMethod(m_storage, [this, w = m_storage, name, create, owner, ownerName] {
+    QMetaObject::invokeMethod(storageFor(name), [this, w = storageFor(name), name, create, owner, ownerName] {
         QString error;
         std::unique_ptr<RoomStore> store = create ? RoomStore::create(w->m_dataDir, name, owner, &error)
                                                   : RoomStore::open(w->m_dataDir, name, &error);
@@ -1102,7 +1107,7 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
         if (!s.ownerTokenOk) {
             // The store owns the token table: asked on the storage thread, and the join
             // goes on when the answer is back (the relay thread never waits for storage).
-            QMetaObject::invokeMethod(m_storage, [this, w = m_storage, socket = s.socket, serial = s.serial,
+            QMetaObject::invokeMethod(storageFor(room.name), [this, w = storageFor(room.name), socket = s.socket, serial = s.serial,
                                                   name = room.name, token = QString::fromStdString(h.ownerToken),
                                                   user = h.user] {
                 bool ok = false;
@@ -1177,7 +1182,7 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
     if (!room.members.count(h.user) || room.members[h.user].displayName != QString::fromStdString(h.name)) {
         RoomMember m {h.user, RoomRole(int(granted)), QString::fromStdString(h.name)};
         room.members[h.user] = m;
-        QMetaObject::invokeMethod(m_storage, [w = m_storage, name = room.name, m] {
+        QMetaObject::invokeMethod(storageFor(room.name), [w = storageFor(room.name), name = room.name, m] {
             if (RoomStore* st = w->store(name)) {
                 QString err;
                 st->setMember(m.user, m.role, m.displayName, &err);
@@ -1206,7 +1211,7 @@ void SyncServer::finishJoin(Session& s, Room& room, bool created, const QString&
         s.holding = true;
         s.holdAt = s.out.size();
         const RoomSequence through = room.lastAssigned;
-        QMetaObject::invokeMethod(m_storage, [this, worker = m_storage, socket = s.socket, serial = s.serial,
+        QMetaObject::invokeMethod(storageFor(room.name), [this, worker = storageFor(room.name), socket = s.socket, serial = s.serial,
                                               name = room.name, after = h.resume->committed, through, welcome = w] {
             QString err;
             std::optional<LogRead> read;
@@ -1385,9 +1390,14 @@ void SyncServer::startSnapshot(Room& room, bool joinerWaits)
     });
 }
 
+StorageWorker* SyncServer::storageFor(const QString& room) const
+{
+    return m_storageWorkers[qHash(room) % m_storageWorkers.size()];
+}
+
 void SyncServer::storeSnapshot(Room& room, std::function<void(StorageWorker&, const CompressedSnapshot&)> store)
 {
-    StorageWorker* w = m_storage;
+    StorageWorker* w = storageFor(room.name);
     if (!room.snapshotCache.empty() && room.snapshotCacheSeq == room.lastAssigned) {
         QMetaObject::invokeMethod(w, [w, store = std::move(store), snapshot = CompressedSnapshot {room.snapshotCache}] {
             store(*w, snapshot);
@@ -1484,7 +1494,7 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
             appendMessage(msg, *r, Direction::ToClient);
             queue(*other, msg);
         }
-        QMetaObject::invokeMethod(m_storage, [w = m_storage, name, user = r->user, role = RoomRole(int(r->role))] {
+        QMetaObject::invokeMethod(storageFor(name), [w = storageFor(name), name, user = r->user, role = RoomRole(int(r->role))] {
             if (RoomStore* st = w->store(name)) {
                 QString err;
                 st->setRole(user, role, &err);
@@ -1498,7 +1508,7 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
         if (!needs(Role::Owner, "the room's owner can remove users"))
             return;
         room.members.erase(r->user);
-        QMetaObject::invokeMethod(m_storage, [w = m_storage, name, user = r->user] {
+        QMetaObject::invokeMethod(storageFor(name), [w = storageFor(name), name, user = r->user] {
             if (RoomStore* st = w->store(name)) {
                 QString err;
                 st->removeMember(user, &err);
@@ -1523,7 +1533,7 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
             v = scram::Verifier {QByteArray::fromStdString(k->salt), int(k->iterations),
                                  QByteArray::fromStdString(k->storedKey), QByteArray::fromStdString(k->serverKey)};
         room.accessKey = v;
-        QMetaObject::invokeMethod(m_storage, [w = m_storage, name, v] {
+        QMetaObject::invokeMethod(storageFor(name), [w = storageFor(name), name, v] {
             if (RoomStore* st = w->store(name)) {
                 QString err;
                 if (v)
@@ -1577,7 +1587,7 @@ void SyncServer::handleAdmin(Session& s, std::uint8_t type, std::string_view bod
     if (std::get_if<ListVersions>(&*m) || std::get_if<FetchVersion>(&*m)) {
         const auto* fetch = std::get_if<FetchVersion>(&*m);
         const VersionId id = fetch ? fetch->version : 0;
-        QMetaObject::invokeMethod(m_storage, [this, w = m_storage, name, id, fetching = fetch != nullptr,
+        QMetaObject::invokeMethod(storageFor(name), [this, w = storageFor(name), name, id, fetching = fetch != nullptr,
                                                socket = s.socket, serial = s.serial, maxBytes = m_options.maxMessageBytes] {
             QString err;
             std::vector<std::string> messages;
@@ -1659,27 +1669,33 @@ void SyncServer::shutdown(std::function<void()> done)
         queue(*session, msg);
     }
     flush();
-    // Commit what is pending, then close with a reason.
-    QMetaObject::invokeMethod(m_storage, [this, w = m_storage, done = std::move(done)] {
-        for (auto& [name, store] : w->m_stores) {
-            QString error;
-            if (!store->commit(&error))
-                logError(QStringLiteral("room=%1: final commit failed: %2").arg(name, error));
-        }
-        QMetaObject::invokeMethod(this, [this, done] {
-            // Closing a socket whose peer is already gone emits disconnected at once, whose
-            // handler erases its session: not while iterating over the sessions.
-            std::vector<QWebSocket*> sockets;
-            for (auto& [socket, session] : m_sessions) {
-                session->state = Session::State::Closing;
-                sockets.push_back(socket);
+    // Commit what is pending on every storage thread, then, when the last is done, close
+    // with a reason.
+    auto remaining = std::make_shared<std::atomic<std::size_t>>(m_storageWorkers.size());
+    for (StorageWorker* worker : m_storageWorkers) {
+        QMetaObject::invokeMethod(worker, [this, w = worker, remaining, done] {
+            for (auto& [name, store] : w->m_stores) {
+                QString error;
+                if (!store->commit(&error))
+                    logError(QStringLiteral("room=%1: final commit failed: %2").arg(name, error));
             }
-            for (QWebSocket* socket : sockets)
-                if (m_sessions.count(socket))
-                    socket->close(QWebSocketProtocol::CloseCode(CloseGoingAway), QStringLiteral("server shutting down"));
-            QTimer::singleShot(200, this, [done] { done(); });
+            if (remaining->fetch_sub(1) != 1)
+                return;
+            QMetaObject::invokeMethod(this, [this, done] {
+                // Closing a socket whose peer is already gone emits disconnected at once, whose
+                // handler erases its session: not while iterating over the sessions.
+                std::vector<QWebSocket*> sockets;
+                for (auto& [socket, session] : m_sessions) {
+                    session->state = Session::State::Closing;
+                    sockets.push_back(socket);
+                }
+                for (QWebSocket* socket : sockets)
+                    if (m_sessions.count(socket))
+                        socket->close(QWebSocketProtocol::CloseCode(CloseGoingAway), QStringLiteral("server shutting down"));
+                QTimer::singleShot(200, this, [done] { done(); });
+            }, Qt::QueuedConnection);
         }, Qt::QueuedConnection);
-    }, Qt::QueuedConnection);
+    }
 }
 
 } // namespace constellate::net

@@ -62,6 +62,9 @@ struct ServerOptions {
     /// A joined user who sends no edit or presence for this long is announced away (a
     /// PRESENCE_STATUS on their behalf) until they do; 0: never.
     int awayAfterMs = 120'000;
+    /// Storage threads; each room's store lives on one of them (by its name's hash), so that
+    /// busy rooms' commits, each with its own fsync, overlap instead of queueing.
+    int storageThreads = 4;
 };
 
 /// The sync server: rooms of clients over WebSockets, every accepted transaction
@@ -139,8 +142,10 @@ private:
     HttpFrontDoor* m_door = nullptr;
     std::unique_ptr<FanOutWriter> m_fanOut;
     QThreadPool m_compressors; ///< snapshot compression, off the relay thread
-    QThread* m_storageThread = nullptr;
-    StorageWorker* m_storage = nullptr;
+    /// The storage thread of a room's store.
+    StorageWorker* storageFor(const QString& room) const;
+    std::vector<QThread*> m_storageThreads;
+    std::vector<StorageWorker*> m_storageWorkers;
     std::map<QWebSocket*, std::unique_ptr<Session>> m_sessions;
     std::map<QString, std::unique_ptr<Room>> m_rooms;
     std::vector<QWebSocket*> m_dirty; ///< sessions with something in `out`

@@ -235,6 +235,33 @@ TEST_F(ServerTest, KilledAndRestartedLosesNothingAcknowledged)
     EXPECT_EQ(b.sequences.back(), committed + 1);
 }
 
+// Rooms' stores live on several storage threads (by the room name's hash): edits in many
+// rooms at once are all committed, acknowledged and kept through a kill -9.
+TEST_F(ServerTest, ManyRoomsAtOnceKeepEveryAcknowledgedEditThroughAKill)
+{
+    constexpr int Rooms = 12;
+    constexpr int Edits = 20;
+    std::vector<std::unique_ptr<TestClient>> writers;
+    for (int r = 0; r < Rooms; ++r) {
+        writers.push_back(std::make_unique<TestClient>(0x600 + r, 100 + r, "w" + std::to_string(r)));
+        ASSERT_TRUE(writers.back()->join(server.url(QStringLiteral("many-%1").arg(r)), true));
+    }
+    // Interleaved: every storage thread has several rooms' work queued at once.
+    for (int i = 0; i < Edits; ++i)
+        for (auto& w : writers)
+            w->addNode("n" + std::to_string(i));
+    for (auto& w : writers)
+        ASSERT_TRUE(waitFor([&] { return w->acknowledged(w->sent.back()); })) << w->sent.size();
+    server.kill();
+    ASSERT_TRUE(server.start());
+    for (int r = 0; r < Rooms; ++r) {
+        TestClient reader(0x700 + r, 200 + r, "r");
+        ASSERT_TRUE(reader.join(server.url(QStringLiteral("many-%1").arg(r)), false)) << r;
+        EXPECT_EQ(reader.doc.count(EntityKind::Node), std::size_t(Edits)) << r;
+        EXPECT_EQ(reader.doc.canonicalHash(), writers[std::size_t(r)]->doc.canonicalHash()) << r;
+    }
+}
+
 TEST_F(ServerTest, ResumeAfterADisconnectGetsOnlyWhatFollowed)
 {
     TestClient a(0x51, 1, "a");
