@@ -132,6 +132,10 @@ int main(int argc, char** argv)
         QStringLiteral("snapshot-every"),
         QStringLiteral("Compact a room's log into a snapshot every N transactions (default 20000)."),
         QStringLiteral("N"), QStringLiteral("20000"));
+    const QCommandLineOption storageThreads(
+        QStringLiteral("storage-threads"),
+        QStringLiteral("Threads that commit rooms to disk, each room always on the same one (default 4)."),
+        QStringLiteral("N"), QStringLiteral("4"));
     const QCommandLineOption tlsCert(QStringLiteral("tls-cert"),
                                      QStringLiteral("PEM certificate, then any intermediates: serve wss:// and https:// "
                                                     "(only) on the port. Needs --tls-key."),
@@ -140,7 +144,7 @@ int main(int argc, char** argv)
                                     QStringLiteral("PEM private key (RSA or EC, no passphrase) of --tls-cert."),
                                     QStringLiteral("FILE"));
     parser.addOptions({port, bind, dataDir, maxClients, logLevel, sendQueue, awayAfter, messageRate, parallelFanOut, snapshotEvery,
-                       tlsCert, tlsKey});
+                       storageThreads, tlsCert, tlsKey});
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
@@ -180,6 +184,9 @@ int main(int argc, char** argv)
     if (!ok || every < 1)
         return fail(QStringLiteral("--snapshot-every takes a positive number of transactions"), 2);
     options.snapshotEvery = std::uint64_t(every);
+    options.storageThreads = parser.value(storageThreads).toInt(&ok);
+    if (!ok || options.storageThreads < 1 || options.storageThreads > 64)
+        return fail(QStringLiteral("--storage-threads takes a number from 1 to 64"), 2);
     LogLevel level;
     if (!parseLogLevel(parser.value(logLevel), &level))
         return fail(QStringLiteral("--log-level takes error, warning, info or debug"), 2);

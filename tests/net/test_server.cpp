@@ -237,7 +237,7 @@ TEST_F(ServerTest, KilledAndRestartedLosesNothingAcknowledged)
 
 // Rooms' stores live on several storage threads (by the room name's hash): edits in many
 // rooms at once are all committed, acknowledged and kept through a kill -9.
-TEST_F(ServerTest, ManyRoomsAtOnceKeepEveryAcknowledgedEditThroughAKill)
+static void manyRoomsKeepEveryAcknowledgedEditThroughAKill(ServerProcess& server)
 {
     constexpr int Rooms = 12;
     constexpr int Edits = 20;
@@ -260,6 +260,19 @@ TEST_F(ServerTest, ManyRoomsAtOnceKeepEveryAcknowledgedEditThroughAKill)
         EXPECT_EQ(reader.doc.count(EntityKind::Node), std::size_t(Edits)) << r;
         EXPECT_EQ(reader.doc.canonicalHash(), writers[std::size_t(r)]->doc.canonicalHash()) << r;
     }
+}
+
+TEST_F(ServerTest, ManyRoomsAtOnceKeepEveryAcknowledgedEditThroughAKill)
+{
+    manyRoomsKeepEveryAcknowledgedEditThroughAKill(server);
+}
+
+TEST(ServerStorageThreads, OneStorageThreadKeepsEveryAcknowledgedEditToo)
+{
+    QTemporaryDir dir;
+    ServerProcess server(dir.path(), {"--storage-threads", "1"});
+    ASSERT_TRUE(server.start()) << server.log().toStdString();
+    manyRoomsKeepEveryAcknowledgedEditThroughAKill(server);
 }
 
 TEST_F(ServerTest, ResumeAfterADisconnectGetsOnlyWhatFollowed)
@@ -869,6 +882,8 @@ TEST(ServerCommandLine, BadValuesAreRefusedByName)
         {{"--max-messages-per-second", "many"}, "--max-messages-per-second takes a number"},
         {{"--parallel-fanout-from", "-3"}, "--parallel-fanout-from takes a number of clients"},
         {{"--snapshot-every", "0"}, "--snapshot-every takes a positive number"},
+        {{"--storage-threads", "0"}, "--storage-threads takes a number from 1 to 64"},
+        {{"--storage-threads", "65"}, "--storage-threads takes a number from 1 to 64"},
         {{"--log-level", "loud"}, "--log-level takes error, warning, info or debug"},
         {{"backup"}, "unknown command 'backup'"},
     };
