@@ -215,9 +215,24 @@ QByteArray compress(std::string_view bytes)
     return qCompress(reinterpret_cast<const uchar*>(bytes.data()), qsizetype(bytes.size()), 6);
 }
 
+/// The bytes of `snapshot`, not copied: for binding and uncompressing while it lives.
 QByteArray compressed(const CompressedSnapshot& snapshot)
 {
-    return QByteArray(snapshot.data.data(), qsizetype(snapshot.data.size()));
+    return QByteArray::fromRawData(snapshot.data.data(), qsizetype(snapshot.data.size()));
+}
+
+CompressedSnapshot toSnapshot(const QByteArray& data)
+{
+    return CompressedSnapshot {std::string(data.constData(), std::size_t(data.size()))};
+}
+
+/// qCompress's header: the raw size, big-endian, in the first four bytes; -1 without one.
+qint64 qCompressHeader(std::string_view data)
+{
+    if (data.size() < 4)
+        return -1;
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+    return (qint64(p[0]) << 24) | (qint64(p[1]) << 16) | (qint64(p[2]) << 8) | qint64(p[3]);
 }
 
 /// Uncompresses what compress() wrote and checks the size recorded next to it.
@@ -230,13 +245,8 @@ bool uncompress(const QByteArray& data, qint64 rawBytes, std::string* out)
         // qCompress of nothing is a 4-byte header and an empty zlib stream.
         return data.size() >= 4 && qUncompress(data).isEmpty();
     }
-    // qCompress's first four bytes are the length, big-endian: check them before
-    // qUncompress allocates that much.
-    if (data.size() < 4)
-        return false;
-    const auto* p = reinterpret_cast<const uchar*>(data.constData());
-    const quint32 header = (quint32(p[0]) << 24) | (quint32(p[1]) << 16) | (quint32(p[2]) << 8) | quint32(p[3]);
-    if (qint64(header) != rawBytes)
+    // Check the header before qUncompress allocates what it says.
+    if (qCompressHeader(std::string_view(data.constData(), std::size_t(data.size()))) != rawBytes)
         return false;
     const QByteArray raw = qUncompress(data);
     if (raw.size() != rawBytes)
@@ -279,10 +289,7 @@ bool setError(QString* error, const QString& message)
 
 qint64 CompressedSnapshot::rawBytes() const
 {
-    if (data.size() < 4)
-        return -1;
-    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-    return (qint64(p[0]) << 24) | (qint64(p[1]) << 16) | (qint64(p[2]) << 8) | qint64(p[3]);
+    return qCompressHeader(data);
 }
 
 const char* roleName(RoomRole role)
@@ -983,8 +990,7 @@ std::optional<LogRead> RoomStore::opsAfter(
 
 bool RoomStore::saveSnapshot(RoomSequence seq, std::string_view bytes, QString* error)
 {
-    const QByteArray data = compress(bytes);
-    return saveSnapshot(seq, CompressedSnapshot {std::string(data.constData(), std::size_t(data.size()))}, error);
+    return saveSnapshot(seq, toSnapshot(compress(bytes)), error);
 }
 
 bool RoomStore::saveSnapshot(RoomSequence seq, const CompressedSnapshot& snapshot, QString* error)
@@ -1307,8 +1313,7 @@ bool RoomStore::clearAccessKey(QString* error)
 std::optional<qint64> RoomStore::saveVersion(
     const QString& name, UserId author, RoomSequence seq, std::string_view snapshotBytes, QString* error)
 {
-    const QByteArray data = compress(snapshotBytes);
-    return saveVersion(name, author, seq, CompressedSnapshot {std::string(data.constData(), std::size_t(data.size()))}, error);
+    return saveVersion(name, author, seq, toSnapshot(compress(snapshotBytes)), error);
 }
 
 std::optional<qint64> RoomStore::saveVersion(
@@ -1393,8 +1398,7 @@ std::optional<StoredVersion> RoomStore::storedVersion(qint64 id, QString* error)
     }
     StoredVersion v;
     v.seq = RoomSequence(std::max<qint64>(0, q.value(0).toLongLong()));
-    const QByteArray data = q.value(2).toByteArray();
-    v.snapshot.data.assign(data.constData(), std::size_t(data.size()));
+    v.snapshot = toSnapshot(q.value(2).toByteArray());
     if (v.snapshot.rawBytes() < 0 || v.snapshot.rawBytes() != q.value(1).toLongLong()) {
         fail(error, what, QStringLiteral("damaged: its header does not match its recorded size"));
         return std::nullopt;

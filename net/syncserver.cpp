@@ -794,7 +794,8 @@ void SyncServer::acceptTransaction(Session& s, Transaction t)
 
     // To the storage thread; the acknowledgement waits for the commit.
     const QString name = room.name;
-    QMetaObject::invokeMethod(storageFor(name), [this, w = storageFor(name), name, seq, t = std::move(t)] {
+    StorageWorker* const storage = storageFor(name);
+    QMetaObject::invokeMethod(storage, [this, w = storage, name, seq, t = std::move(t)] {
         RoomStore* store = w->store(name);
         QString error;
         if (!store)
@@ -1374,18 +1375,25 @@ void SyncServer::startSnapshot(Room& room, bool joinerWaits)
         return;
     room.snapshotInFlight = true;
     room.snapshotInFlightSeq = room.lastAssigned;
-    ++m_metrics.snapshotsCompressed;
-    // Encoding reads the document, so it happens here; compression is pure bytes.
-    auto encoded = std::make_shared<std::string>(room.doc->encodeSnapshot());
-    const RoomSequence seq = room.lastAssigned;
     // Someone waits for it: every core, in pieces (the pool's thread waits for its helpers;
     // the relay thread keeps running beside them). Made ahead, nobody waits: one thread, and
     // a core stays with the relay. A joiner that comes while a snapshot of its state is being
     // made ahead waits for that one-thread compression.
-    const int threads = joinerWaits ? QThread::idealThreadCount() : 1;
-    m_compressors.start([this, encoded, seq, threads, name = room.name] {
-        auto compressed = std::make_shared<std::string>(compressSnapshot(*encoded, threads));
-        QMetaObject::invokeMethod(this, [this, compressed, seq, name] { snapshotReady(name, seq, *compressed); },
+    compressSnapshotOffThread(room, joinerWaits ? QThread::idealThreadCount() : 1, {});
+}
+
+void SyncServer::compressSnapshotOffThread(Room& room, int threads,
+                                           std::function<void(const std::shared_ptr<const CompressedSnapshot>&)> alsoOnPool)
+{
+    ++m_metrics.snapshotsCompressed;
+    // Encoding reads the document, so it happens here; compression is pure bytes.
+    auto encoded = std::make_shared<std::string>(room.doc->encodeSnapshot());
+    m_compressors.start([this, encoded, threads, seq = room.lastAssigned, name = room.name,
+                         alsoOnPool = std::move(alsoOnPool)] {
+        auto snapshot = std::make_shared<const CompressedSnapshot>(CompressedSnapshot {compressSnapshot(*encoded, threads)});
+        if (alsoOnPool)
+            alsoOnPool(snapshot);
+        QMetaObject::invokeMethod(this, [this, snapshot, seq, name] { snapshotReady(name, seq, snapshot->data); },
                                   Qt::QueuedConnection);
     });
 }
@@ -1404,16 +1412,10 @@ void SyncServer::storeSnapshot(Room& room, std::function<void(StorageWorker&, co
         }, Qt::QueuedConnection);
         return;
     }
-    ++m_metrics.snapshotsCompressed;
-    auto encoded = std::make_shared<std::string>(room.doc->encodeSnapshot());
-    const RoomSequence seq = room.lastAssigned;
     // Posted to the storage thread from the pool's: the destructor waits for the pool before
-    // the storage thread's last commit, so what was asked for is stored before a shutdown.
-    m_compressors.start([this, w, encoded, seq, name = room.name, store = std::move(store)] {
-        auto snapshot = std::make_shared<const CompressedSnapshot>(CompressedSnapshot {compressSnapshot(*encoded, 1)});
+    // the storage threads' last commits, so what was asked for is stored before a shutdown.
+    compressSnapshotOffThread(room, 1, [w, store = std::move(store)](const std::shared_ptr<const CompressedSnapshot>& snapshot) {
         QMetaObject::invokeMethod(w, [w, store, snapshot] { store(*w, *snapshot); }, Qt::QueuedConnection);
-        QMetaObject::invokeMethod(this, [this, snapshot, seq, name] { snapshotReady(name, seq, snapshot->data); },
-                                  Qt::QueuedConnection);
     });
 }
 

@@ -126,6 +126,10 @@ private:
     /// `joinerWaits`: compressed on every core; else (made ahead) on one.
     void startSnapshot(Room& room, bool joinerWaits);
     void prepareSnapshotWhenQuiet(Room& room);
+    /// Encodes the room's current snapshot here and compresses it on m_compressors with
+    /// `threads`; there `alsoOnPool` (if any) gets it, then snapshotReady() here.
+    void compressSnapshotOffThread(Room& room, int threads,
+                                   std::function<void(const std::shared_ptr<const CompressedSnapshot>&)> alsoOnPool);
     void snapshotReady(const QString& roomName, std::uint64_t seq, const std::string& compressed);
     /// Runs `store` on the storage thread with the room's current snapshot, compressed: the
     /// one made for joins when it is current, else one compressed on m_compressors (which
